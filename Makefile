@@ -1,0 +1,102 @@
+# mxpath - delivery routing for Postfix and sendmail (plain GNU make)
+#
+#   make             build everything into build/
+#   make deps        install the Debian packages the build, tests and demo need
+#   make check       deps, build, unit and integration tests (SANITIZE=1: ASan+UBSan)
+#   make install     PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+BUILD     ?= build
+SANITIZE  ?= 0
+
+CC        ?= cc
+PKGS      := libcares milter libconfig
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPT       := -O2 -g
+LDHARDEN  := -pie -Wl,-z,relro,-z,now
+ifeq ($(SANITIZE),1)
+OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDHARDEN  += -fsanitize=address,undefined
+endif
+CFLAGS    ?=
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(LDHARDEN) $(LDFLAGS)
+LIBS      := $(PKG_LIBS) -lpthread
+
+# Every plugin/*.c is part of the library, except the programs' mains.
+MAINS     := plugin/mxpath.c plugin/mxpathd.c
+LIB_SRCS  := $(filter-out $(MAINS),$(wildcard plugin/*.c))
+LIB_OBJS  := $(LIB_SRCS:plugin/%.c=$(BUILD)/obj/%.o)
+LIB       := $(BUILD)/libmxpath.a
+PROGS     := $(patsubst plugin/%.c,$(BUILD)/%,$(wildcard $(MAINS)))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HEADERS   := $(wildcard include/mxpath/*.h) $(wildcard tests/unit/*.h)
+
+# Debian packages for the build, the tests and the demo.
+DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev \
+	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
+	procps psmisc valgrind
+
+.PHONY: all deps check unit integration install clean
+all: $(LIB) $(PROGS) $(UNIT_BINS)
+
+# Rebuild everything when the flags change (SANITIZE=1 vs not).
+FLAGS_STAMP := $(BUILD)/.flags-$(shell echo '$(ALL_CFLAGS) $(ALL_LDFLAGS)' | md5sum | cut -c1-12)
+$(FLAGS_STAMP):
+	@mkdir -p $(BUILD)
+	@rm -f $(BUILD)/.flags-* $(BUILD)/obj/*.o $(BUILD)/tests/*
+	@touch $@
+
+$(BUILD)/obj/%.o: plugin/%.c $(HEADERS) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) $< $(LIB) $(LIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LIB) $(LIBS) $(CMOCKA_LIBS) -o $@
+
+deps:
+	@missing=$$(for p in $(DEPS_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$(echo $$missing | sed 's/^/ /')"; \
+		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends $$missing || exit 1; \
+	fi
+
+check: deps
+	$(MAKE) all
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests $(UNIT_BINS)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/mxpathd $(DESTDIR)$(SBINDIR)/mxpathd
+	install -m 0755 $(BUILD)/mxpath $(DESTDIR)$(BINDIR)/mxpath
+	for m in packaging/man/*.[0-9]; do [ -f "$$m" ] || continue; s=$${m##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(SYSCONFDIR)/mxpath
+	[ -f $(DESTDIR)$(SYSCONFDIR)/mxpath/mxpath.conf ] || \
+		install -m 0644 contrib/mxpath.conf $(DESTDIR)$(SYSCONFDIR)/mxpath/mxpath.conf
+
+clean:
+	rm -rf $(BUILD)
