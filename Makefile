@@ -6,6 +6,7 @@
 #   make install     PREFIX=/usr/local DESTDIR=
 #   make clean
 
+SHELL     := /bin/bash
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 BINDIR    ?= $(PREFIX)/bin
@@ -47,9 +48,10 @@ HEADERS   := $(wildcard include/mxpath/*.h) $(wildcard tests/unit/*.h)
 # Debian packages for the build, the tests and the demo.
 DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev \
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
-	procps psmisc valgrind
+	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
+	mandoc man-db systemd
 
-.PHONY: all deps check unit integration install clean
+.PHONY: all deps check install clean lint fuzz fuzz-build
 all: $(LIB) $(PROGS) $(UNIT_BINS)
 
 # Rebuild everything when the flags change (SANITIZE=1 vs not).
@@ -88,7 +90,38 @@ check: deps
 	$(MAKE) all
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests $(UNIT_BINS)
 
-install: all
+# libFuzzer harnesses: each tests/fuzz/fuzz_*.c is linked with the library
+# sources compiled by clang with ASan+UBSan; every run starts from its
+# committed corpus (tests/fuzz/corpus/NAME/), new finds go to a scratch dir.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $< $(LIB_SRCS) $(LIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps fuzz-build
+	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+		scratch=$$(mktemp -d); mkdir -p tests/fuzz/corpus/$$n; \
+		echo "=== $$n ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$scratch tests/fuzz/corpus/$$n 2>&1 \
+			| grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY' ; \
+		rc=$${PIPESTATUS[0]}; rm -rf $$scratch; [ $$rc -eq 0 ] || exit $$rc; done
+
+# Static analysis: cppcheck and clang-tidy (bugprone-*, cert-*) must be clean.
+TIDY_CHECKS := -*,bugprone-*,cert-*,-bugprone-easily-swappable-parameters,-cert-err33-c,-bugprone-reserved-identifier,-cert-dcl37-c,-cert-dcl51-cpp
+lint: deps
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --std=c11 -D_GNU_SOURCE -Iinclude plugin
+	clang-tidy --quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' $(LIB_SRCS) $(MAINS) \
+		-- -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+
+install: $(PROGS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BUILD)/mxpathd $(DESTDIR)$(SBINDIR)/mxpathd
 	install -m 0755 $(BUILD)/mxpath $(DESTDIR)$(BINDIR)/mxpath
