@@ -43,6 +43,8 @@ LIB       := $(BUILD)/libmxpath.a
 PROGS     := $(patsubst plugin/%.c,$(BUILD)/%,$(wildcard $(MAINS)))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/mxpath/*.h) $(wildcard tests/unit/*.h)
 
 # Debian packages for the build, the tests and the demo.
@@ -51,14 +53,14 @@ DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcm
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
 	mandoc man-db systemd
 
-.PHONY: all deps check install clean lint fuzz fuzz-build
-all: $(LIB) $(PROGS) $(UNIT_BINS)
+.PHONY: all deps check install clean lint fuzz fuzz-build bench
+all: $(LIB) $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
 
 # Rebuild everything when the flags change (SANITIZE=1 vs not).
 FLAGS_STAMP := $(BUILD)/.flags-$(shell echo '$(ALL_CFLAGS) $(ALL_LDFLAGS)' | md5sum | cut -c1-12)
 $(FLAGS_STAMP):
 	@mkdir -p $(BUILD)
-	@rm -f $(BUILD)/.flags-* $(BUILD)/obj/*.o $(BUILD)/tests/*
+	@rm -rf $(BUILD)/.flags-* $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench
 	@touch $@
 
 $(BUILD)/obj/%.o: plugin/%.c $(HEADERS) $(FLAGS_STAMP)
@@ -75,6 +77,14 @@ $(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LIB) $(LIBS) $(CMOCKA_LIBS) -o $@
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB) $(HEADERS) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LIB) $(LIBS) -o $@
+
+# Benchmarks print ratios against baselines measured in the same run.
+bench: deps all
+	@BUILD=$(BUILD) tests/bench/run-bench $(BENCH_ARGS)
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
