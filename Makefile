@@ -51,7 +51,7 @@ HEADERS   := $(wildcard include/mxpath/*.h) $(wildcard tests/unit/*.h)
 DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev \
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
-	mandoc man-db systemd
+	mandoc man-db systemd python3-prometheus-client
 
 .PHONY: all deps check install clean lint fuzz fuzz-build bench
 all: $(LIB) $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
