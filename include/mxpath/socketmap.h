@@ -17,6 +17,7 @@ struct socketmap_stats {
 	unsigned open;			/* now */
 	uint64_t lookups[2][5];		/* [transport|mailertable][relay,local,reject,tempfail,notfound] */
 	uint64_t errors;		/* malformed requests, oversize, I/O errors */
+	uint64_t refused;		/* over socketmap.max_connections */
 };
 
 /* Serves the already listening listen_fd (opened by the daemon). */
