@@ -16,7 +16,7 @@
 struct milter_stats {
 	uint64_t sessions;
 	uint64_t recipients[4];		/* by route_action */
-	uint64_t skipped;		/* locally submitted mail: no verdict */
+	uint64_t skipped;		/* recipients of locally submitted mail: no verdict */
 	uint64_t rewritten;
 	uint64_t errors;
 };
