@@ -53,7 +53,7 @@ DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcm
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
 	mandoc man-db systemd python3-prometheus-client
 
-.PHONY: all deps check install clean lint fuzz fuzz-build bench
+.PHONY: all deps check install clean lint fuzz fuzz-build bench soak demo
 all: $(LIB) $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
 
 # Rebuild everything when the flags change (SANITIZE=1 vs not).
@@ -85,6 +85,14 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB) $(HEADERS) $(FLAGS_STAMP)
 # Benchmarks print ratios against baselines measured in the same run.
 bench: deps all
 	@BUILD=$(BUILD) tests/bench/run-bench $(BENCH_ARGS)
+
+# Fault soak through a real Postfix (SOAK_MESSAGES=5000 by default).
+soak: deps all
+	@BUILD=$(BUILD) tests/soak/run-soak $(SOAK_ARGS)
+
+# The seeds' stories end to end on loopback, with a table of what went where.
+demo: deps all
+	@BUILD=$(BUILD) contrib/demo/run-demo
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
