@@ -160,7 +160,8 @@ static void answer_plan(enum dns_type type, size_t n, const struct dns_mx *mx,
 	size_t record_size = answer_record_size(type);
 	size_t total;
 
-	if (n != 0 && n > SIZE_MAX / record_size)
+	/* Callers cap at DNS_MX_MAX / DNS_ADDR_MAX; n must fit answer->n. */
+	if (n > UINT32_MAX || (n != 0 && n > SIZE_MAX / record_size))
 		fatal("dns answer with %zu records is too large", n);
 	out->records = size_align(sizeof(struct dns_answer), answer_record_align(type));
 	out->strings = size_add(out->records, n * record_size);
@@ -190,7 +191,7 @@ static struct dns_answer *answer_build(enum dns_type type, enum dns_status statu
 	answer->type = type;
 	answer->status = status;
 	answer->ttl = ttl;
-	answer->n = n;
+	answer->n = (uint32_t)n;
 	cursor = base + layout.strings;
 	if (type == DNS_TYPE_MX) {
 		answer->rr.mx = (struct dns_mx *)(void *)(base + layout.records);

@@ -37,17 +37,19 @@ struct dns_mx {
 	const char *host;	/* normalised; "" for the null MX target "." */
 };
 
-/* One allocation: the header, the record array and the strings. */
+/* One allocation: the header, the record array and the strings. The
+ * fields are ordered to keep the header at 40 bytes: the cache holds
+ * hundreds of thousands of these. */
 struct dns_answer {
 	enum dns_type type;
 	enum dns_status status;
 	uint32_t ttl;		/* positive: min TTL of the records and the CNAME
 				 * chain; negative: min(SOA TTL, SOA minimum) */
-	const char *cname;	/* final target if the name is an alias, else NULL */
+	uint32_t n;		/* records in rr, at most DNS_MX_MAX / DNS_ADDR_MAX */
 	bool cname_pending;	/* the chain ends in a CNAME whose target records
 				 * were not in the answer: ask again for cname */
 	bool truncated;		/* more records than the caps; the best were kept */
-	size_t n;
+	const char *cname;	/* final target if the name is an alias, else NULL */
 	union {
 		struct dns_mx *mx;
 		struct mx_addr *addr;
