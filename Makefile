@@ -54,6 +54,8 @@ DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcm
 	mandoc man-db systemd python3-prometheus-client
 
 .PHONY: all deps check install clean lint fuzz fuzz-build bench soak demo
+# Keep the programs' objects: they are intermediates of the pattern rules.
+.SECONDARY:
 all: $(LIB) $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
 
 # Rebuild everything when the flags change (SANITIZE=1 vs not).
