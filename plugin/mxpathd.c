@@ -12,11 +12,13 @@
  *                            libmilter's own signal thread (smfi_main), and
  *                            by ours without it. HUP stops rather than
  *                            reloads so it means one thing in both set-ups.
- * A stop closes the doors, answers what is in flight (milter sessions
- * finish: milter_run() waits for them; socketmap lookups still waiting for
- * DNS get a temporary failure when the router goes, so the MTA retries),
- * removes the unix sockets and the pid file, and exits 0. With the milter
- * door a stop takes up to 5 s: libmilter looks at its stop flag that often.
+ * A stop closes the doors and removes their unix sockets (nothing new is
+ * accepted), answers what is in flight (milter sessions finish: milter_run()
+ * waits for them; socketmap lookups still waiting for DNS get their real
+ * answer if it comes within STOP_DRAIN_MS, and a temporary failure past it,
+ * when the router goes, so the MTA retries), removes the pid file, and
+ * exits 0. With the milter door a stop takes up to 5 s more: libmilter
+ * looks at its stop flag that often.
  *
  * Not here: how a door speaks its protocol, how routes are decided, how
  * the configuration is parsed, how a process detaches (daemon.c).
@@ -32,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mxpath/common.h"
@@ -47,6 +50,8 @@
 
 #define EXIT_USAGE 64		/* sysexits.h EX_USAGE */
 #define ERR_MAX CONFIG_ERROR_MAX
+#define STOP_DRAIN_MS 5000	/* how long a stop waits for decisions in flight */
+#define STOP_POLL_MS 20
 
 struct mxpathd {
 	char *config_path;		/* absolute: reloads happen after chdir("/") */
@@ -104,6 +109,8 @@ static int mxpathd_attach_doors(struct mxpathd *d);
 static void mxpathd_start_threads(struct mxpathd *d);
 static void mxpathd_serve(struct mxpathd *d);
 static void mxpathd_shutdown(struct mxpathd *d);
+static void mxpathd_close_listeners(struct mxpathd *d);
+static void mxpathd_drain(struct mxpathd *d);
 static void mxpathd_remove_files(struct mxpathd *d);
 static void mxpathd_free(struct mxpathd *d);
 static void mxpathd_log_started(const struct mxpathd *d);
@@ -114,6 +121,7 @@ static void mxpathd_call_on_loop(struct mxpathd *d, void (*fn)(struct mxpathd *,
 static void loop_call_run(void *arg);
 static void reload_apply(struct mxpathd *d, void *arg);
 static void doors_close(struct mxpathd *d, void *arg);
+static void pending_read(struct mxpathd *d, void *arg);
 static void *loop_thread_main(void *arg);
 static void *signal_thread_main(void *arg);
 static void socket_for_daemon(const struct policy_socket *in, const struct daemon_user *user,
@@ -574,6 +582,8 @@ static void mxpathd_shutdown(struct mxpathd *d)
 	d->shutting_down = true;
 	pthread_mutex_unlock(&d->lock);
 	mxpathd_call_on_loop(d, doors_close, NULL);
+	mxpathd_close_listeners(d);
+	mxpathd_drain(d);
 	if (d->loop_running) {
 		evloop_stop(d->loop);
 		pthread_join(d->loop_thread, NULL);
@@ -581,6 +591,47 @@ static void mxpathd_shutdown(struct mxpathd *d)
 	}
 	mxpathd_remove_files(d);
 	log_info("mxpathd %s stopped", MXPATH_VERSION);
+}
+
+/* Nobody can connect any more: a client gets a refusal, not a hang. */
+static void mxpathd_close_listeners(struct mxpathd *d)
+{
+	if (d->socketmap_fd >= 0) {
+		close(d->socketmap_fd);
+		d->socketmap_fd = -1;
+	}
+	if (d->control_fd >= 0) {
+		close(d->control_fd);
+		d->control_fd = -1;
+	}
+	if (d->socketmap_open)
+		listen_cleanup(&d->socketmap_socket);
+	if (d->control_open)
+		listen_cleanup(&d->control_socket);
+	d->socketmap_open = d->control_open = false;
+}
+
+/*
+ * The loop runs on while decisions wait for DNS, up to STOP_DRAIN_MS:
+ * their answers still reach the clients that asked. Whatever is left then
+ * gets a temporary failure when the router is freed.
+ */
+static void mxpathd_drain(struct mxpathd *d)
+{
+	uint64_t deadline = clock_now_ms() + STOP_DRAIN_MS;
+	unsigned pending = 0;
+
+	while (d->loop_running) {
+		mxpathd_call_on_loop(d, pending_read, &pending);
+		if (pending == 0)
+			return;
+		if (clock_now_ms() >= deadline) {
+			log_warnx("%u lookup(s) still waiting for DNS after %d ms: "
+				  "answering with a temporary failure", pending, STOP_DRAIN_MS);
+			return;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = STOP_POLL_MS * 1000L * 1000 }, NULL);
+	}
 }
 
 /* The sockets this process created, and the pid file. */
@@ -600,6 +651,15 @@ static void doors_close(struct mxpathd *d, void *arg MX_UNUSED)
 {
 	control_free(&d->control);
 	socketmap_free(&d->socketmap);
+}
+
+/* Loop thread: how many decisions still wait for DNS. */
+static void pending_read(struct mxpathd *d, void *arg)
+{
+	struct router_stats stats;
+
+	router_get_stats(d->router, &stats);
+	*(unsigned *)arg = stats.pending;
 }
 
 static void mxpathd_free(struct mxpathd *d)

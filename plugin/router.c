@@ -557,6 +557,7 @@ static struct decision *decision_new(struct router *router, struct router_gen *g
 		d->self_extra = d->tail + rlen;
 	}
 	d->passes = 1;
+	router->stats.pending++;
 	d->next = router->decisions;
 	if (d->next != NULL)
 		d->next->prev = d;
@@ -675,6 +676,7 @@ static void decision_free(struct decision *d)
 		router->decisions = d->next;
 	if (d->next != NULL)
 		d->next->prev = d->prev;
+	router->stats.pending--;
 	for (size_t i = 0; i < d->n_fetched; i++)
 		dns_answer_free(&d->fetched[i].answer);
 	free(d->fetched);

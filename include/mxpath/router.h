@@ -28,6 +28,7 @@ struct router_stats {
 	uint64_t cache_hits, cache_misses, cache_stale;	/* per decision */
 	uint64_t dns_queries, dns_coalesced, dns_failures;
 	size_t cache_entries, cache_bytes;
+	unsigned pending;		/* decisions in flight (waiting for DNS) */
 };
 
 /* The route is valid only during the call. */

@@ -468,6 +468,27 @@ static void test_free_with_decision_in_flight_tempfails_it(void **state)
 	fake_release(&b->dns[0]);
 }
 
+static void test_pending_counts_decisions_waiting_for_dns(void **state)
+{
+	struct bench *b = *state;
+	struct outcome o[2] = { { 0 } };
+	struct router_stats stats;
+
+	fake_hold(&b->dns[0]);
+	router_decide(b->router, "user@example.test", NULL, on_done, &o[0]);
+	router_decide(b->router, "other@example.test", NULL, on_done, &o[1]);
+	router_decide(b->router, "user@[192.0.2.9]", NULL, on_done, &o[0]);
+	run_for(b->loop, 30);
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.pending, 2);	/* the literal needed no DNS */
+	fake_release(&b->dns[0]);
+	run_for(b->loop, 300);
+	assert_int_equal(o[0].calls, 2);
+	assert_int_equal(o[1].calls, 1);
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.pending, 0);
+}
+
 static void test_decisions_without_dns_need_no_loop(void **state)
 {
 	struct bench *b = *state;
@@ -499,6 +520,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decide_wait_from_another_thread_fills_the_route,
 						bench_setup, bench_teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_decision_in_flight_tempfails_it,
+						bench_setup, bench_teardown),
+		cmocka_unit_test_setup_teardown(test_pending_counts_decisions_waiting_for_dns,
 						bench_setup, bench_teardown),
 		cmocka_unit_test_setup_teardown(test_decisions_without_dns_need_no_loop,
 						bench_setup, bench_teardown),
