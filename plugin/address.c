@@ -20,6 +20,7 @@ static int cidr_parse_prefix(const char *text, unsigned max, unsigned *out);
 static bool cidr_has_host_bits(const struct mx_cidr *cidr, unsigned max);
 static bool bits_match(const unsigned char *a, const unsigned char *b, unsigned prefix);
 static bool domain_is_label_char(unsigned char c);
+static const char *domain_char_problem(unsigned char c);
 static char ascii_lower(char c);
 static bool text_has_control(const char *text, size_t len);
 static int recipient_strip(const char **text, size_t *len, const char **why);
@@ -135,8 +136,7 @@ int domain_normalize(const char *in, size_t len, char *out, const char **why)
 			}
 			label = 0;
 		} else if (!domain_is_label_char(c)) {
-			*why = c < 0x20 || c == 0x7f ? "control character in domain name"
-						     : "invalid character in domain name";
+			*why = domain_char_problem(c);
 			return -1;
 		} else if (++label > MX_LABEL_MAX) {
 			*why = "label longer than 63 octets in domain name";
@@ -256,9 +256,19 @@ static bool domain_is_label_char(unsigned char c)
 	       c == '-' || c == '_';
 }
 
+/* Why c cannot be in a label; 8-bit bytes are an IDNA name not in its A-label form. */
+static const char *domain_char_problem(unsigned char c)
+{
+	if (c < 0x20 || c == 0x7f)
+		return "control character in domain name";
+	if (c >= 0x80)
+		return "non-ASCII character in domain name (IDNA names need their xn-- form)";
+	return "invalid character in domain name";
+}
+
 static char ascii_lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	return (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 }
 
 static bool text_has_control(const char *text, size_t len)

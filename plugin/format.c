@@ -56,6 +56,8 @@ static enum format_step request_dot_key(const struct policy *policy, struct form
 					struct format_reply *reply);
 static enum format_step request_key(const struct policy *policy, struct format_query *q,
 				    struct format_reply *reply);
+static bool key_has_8bit(const char *key);
+static enum format_step request_route(struct format_query *q, struct format_reply *reply);
 static void route_relay(const struct policy *policy, const struct map_syntax *syntax,
 			const struct route *route, struct format_reply *reply);
 static void route_reject(const struct map_syntax *syntax, const struct route *route,
@@ -159,11 +161,34 @@ static enum format_step request_key(const struct policy *policy, struct format_q
 	struct recipient rcpt;
 	const char *why = NULL;
 
-	if (recipient_parse(q->key, &rcpt, &why) < 0)
+	if (recipient_parse(q->key, &rcpt, &why) < 0) {
+		if (policy->socketmap.default_action == DEFAULT_ROUTE && key_has_8bit(q->key))
+			return request_route(q, reply);
 		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", why ? why : "bad key");
+	}
 	if (policy->socketmap.default_action == DEFAULT_NOTFOUND &&
 	    (rcpt.kind != RECIPIENT_DOMAIN || !policy_names_domain(policy, rcpt.domain)))
 		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", "not named by the policy");
+	return request_route(q, reply);
+}
+
+/*
+ * A key with 8-bit bytes is most likely a UTF-8 domain, which an SMTPUTF8
+ * MTA really passes on and mxpath cannot route (no IDNA). NOTFOUND would
+ * let the MTA route it around the policy: the engine rejects it instead
+ * (501 5.1.3), as the milter door and `mxpath route` do.
+ */
+static bool key_has_8bit(const char *key)
+{
+	for (; *key != '\0'; key++) {
+		if ((unsigned char)*key >= 0x80)
+			return true;
+	}
+	return false;
+}
+
+static enum format_step request_route(struct format_query *q, struct format_reply *reply)
+{
 	memcpy(q->recipient, q->key, sizeof(q->recipient));
 	reply_reset(reply, FORMAT_RELAY);
 	return FORMAT_ROUTE;

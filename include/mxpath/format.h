@@ -65,7 +65,8 @@ enum format_step {
  * unknown map or a request without a space is PERM; "*" (transport),
  * "." and ".parent" keys without a static ".suffix" route (mailertable),
  * an unparsable key, and with socketmap.default = "notfound" a domain the
- * policy does not name are NOTFOUND.
+ * policy does not name are NOTFOUND. An unparsable key with 8-bit bytes
+ * (a UTF-8 domain) is routed, for the engine's 501 5.1.3 reject.
  */
 enum format_step format_request(const struct policy *policy, const char *request, size_t len,
 				struct format_query *q, struct format_reply *reply);

@@ -200,7 +200,8 @@ static const struct domain_case domain_cases[] = {
 	{ "exa..mple.org", NULL, "empty label" },
 	{ "exa mple.org", NULL, "invalid character" },
 	{ "exa\tmple.org", NULL, "control character" },
-	{ "b\xc3\xbc" "cher.example", NULL, "invalid character" },
+	{ "b\xc3\xbc" "cher.example", NULL, "non-ASCII character" },	/* UTF-8 */
+	{ "b\xfc" "cher.example", NULL, "xn-- form" },			/* Latin-1 */
 	{ "user@example.org", NULL, "invalid character" },
 };
 
@@ -294,6 +295,9 @@ static const struct recipient_case recipient_cases[] = {
 	{ "user@[IPv6:192.0.2.1]", NULL, NULL, 0, "IPv4" },
 	{ "user@[tag:whatever]", NULL, NULL, 0, "malformed address literal" },
 	{ "user@exa mple.org", NULL, NULL, 0, "invalid character" },
+	{ "user@b\xc3\xbc" "cher.example", NULL, NULL, 0, "non-ASCII character in domain" },
+	{ "b\xc3\xbc" "cher@example.org", "example.org", "b\xc3\xbc" "cher", RECIPIENT_DOMAIN,
+	  NULL },	/* an 8-bit local part is the next MTA's business */
 };
 
 static void test_recipient_parse_table(void **state)

@@ -434,6 +434,12 @@ static const struct request_case request_cases[] = {
 	{ "", "transport ", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
 	{ "", "transport user@exa mple.org", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
 	{ "", "transport user@ex\tample.org", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
+	/* 8-bit (UTF-8, Latin-1) domains go to the engine for its 501 5.1.3 reject */
+	{ "", "transport user@b\xc3\xbc" "cher.example", FORMAT_ROUTE, 0,
+	  "user@b\xc3\xbc" "cher.example" },
+	{ "", "mailertable b\xfc" "cher.example", FORMAT_ROUTE, 0, "b\xfc" "cher.example" },
+	{ "default = \"notfound\";", "transport user@b\xc3\xbc" "cher.example", FORMAT_ANSWERED,
+	  FORMAT_NOTFOUND, "NOTFOUND " },
 	/* Postfix never sends parent keys: no dot-key meaning for transport */
 	{ "", "transport .process.com", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
 	/* sendmail mailertable: the domain, ".parent" keys, then "." */

@@ -468,6 +468,8 @@ static void words_append_sorted(char *buf, size_t len, char words[][MX_NAME_BUF 
 {
 	const char *sorted[ROUTE_HOPS_MAX + ROUTE_PRUNED_MAX];
 
+	if (to <= from)
+		return;
 	for (size_t i = from; i < to; i++)
 		sorted[i - from] = words[i];
 	qsort(sorted, to - from, sizeof(sorted[0]), compare_words);
@@ -935,6 +937,15 @@ static const struct route_case route_cases[] = {
 	  .rule = RULE_SYNTAX, .reply = "501 5.1.3", .text = "control character" },
 	{ .name = "empty_domain_is_501", .rcpt = "u@", .action = ROUTE_REJECT,
 	  .rule = RULE_SYNTAX, .reply = "501 5.1.3", .text = "empty domain" },
+	{ .name = "utf8_domain_is_501", .rcpt = "u@b\xc3\xbc" "cher.example",
+	  .action = ROUTE_REJECT, .rule = RULE_SYNTAX, .reply = "501 5.1.3",
+	  .text = "non-ASCII character in domain name (IDNA names need their xn-- form)" },
+	{ .name = "latin1_domain_is_501", .rcpt = "u@b\xfc" "cher.example",
+	  .action = ROUTE_REJECT, .rule = RULE_SYNTAX, .reply = "501 5.1.3",
+	  .text = "non-ASCII character in domain name" },
+	{ .name = "ipv6_literal_without_tag_is_501", .rcpt = "u@[2001:db8::1]",
+	  .action = ROUTE_REJECT, .rule = RULE_SYNTAX, .reply = "501 5.1.3",
+	  .text = "IPv6: tag" },
 };
 
 /* --- behaviours a table row cannot show ----------------------------------- */
