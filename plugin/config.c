@@ -164,17 +164,20 @@ static int add_address(struct loader *ld, const config_setting_t *s, const char 
 #define ROUTE(field) offsetof(struct policy_route, field)
 #define FIELD(base, offset, type) ((type *)(void *)((char *)(base) + (offset)))
 
-#define KEY_SECTION(n, keys) { .name = n, .parse = parse_section, .section = keys }
+#define KEY_SECTION(n, keys) { .name = (n), .parse = parse_section, .section = (keys) }
 #define KEY_UINT(n, field, lo, hi) \
-	{ .name = n, .parse = parse_uint, .offset = POL(field), .min = lo, .max = hi }
-#define KEY_FIELD(n, fn, field) { .name = n, .parse = fn, .offset = POL(field) }
+	{ .name = (n), .parse = parse_uint, .offset = POL(field), .min = (lo), .max = (hi) }
+#define KEY_FIELD(n, fn, field) { .name = (n), .parse = (fn), .offset = POL(field) }
 #define KEY_LIST(n, fn, field, count) \
-	{ .name = n, .parse = fn, .offset = POL(field), .count_offset = POL(count) }
+	{ .name = (n), .parse = (fn), .offset = POL(field), .count_offset = POL(count) }
+/* section starts a member path for offsetof(), which admits no parentheses. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define KEY_SOCKET(section) \
 	KEY_FIELD("socket", parse_socket, section.socket.spec), \
 	KEY_FIELD("owner", parse_account, section.socket.owner), \
 	KEY_FIELD("group", parse_account, section.socket.group), \
 	KEY_FIELD("mode", parse_mode, section.socket.mode)
+/* NOLINTEND(bugprone-macro-parentheses) */
 #define KEY_END { .name = NULL }
 
 static const struct key self_keys[] = {
@@ -348,9 +351,7 @@ static FILE *file_open(const char *path, char *err, size_t errlen)
 	FILE *fp = fopen(path, "r");
 	int error;
 
-	if (fp == NULL)
-		error = errno;
-	else if (fstat(fileno(fp), &st) != 0)
+	if (fp == NULL || fstat(fileno(fp), &st) != 0)
 		error = errno;
 	else if (S_ISDIR(st.st_mode))
 		error = EISDIR;

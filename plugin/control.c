@@ -32,7 +32,7 @@
 #define CONTROL_TIMEOUT_MS 5000
 #define CONTROL_PAUSE_MS 1000		/* accept() failing for want of descriptors */
 #define CONTROL_ACCEPT_BATCH 64		/* connections taken per wake-up */
-#define CONTROL_FETCH_MAX (1024 * 1024)	/* the client's cap on an answer */
+#define CONTROL_FETCH_MAX ((size_t)1024 * 1024)	/* the client's cap on an answer */
 
 struct control_client {
 	struct control *control;
@@ -471,7 +471,7 @@ int control_fetch_stats(const char *spec, FILE *out, char *err, size_t errlen)
 		}
 		total += (size_t)n;
 		if (total > CONTROL_FETCH_MAX) {
-			snprintf(err, errlen, "%s: answer longer than %d bytes", spec,
+			snprintf(err, errlen, "%s: answer longer than %zu bytes", spec,
 				 CONTROL_FETCH_MAX);
 			break;
 		}

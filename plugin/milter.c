@@ -238,7 +238,7 @@ int milter_run(void)
 	 */
 	atomic_store(&stopping, true);
 	while (atomic_load(&active_callbacks) > 0 && waited < MILTER_DRAIN_MS) {
-		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = 10L * 1000 * 1000 }, NULL);
 		waited += 10;
 	}
 	if (atomic_load(&active_callbacks) > 0)
@@ -882,10 +882,10 @@ static void text_copy_printable(char *dst, size_t size, const char *src, bool no
 {
 	size_t i;
 
-	for (i = 0; src[i] != '\0' && i < size - 1; i++) {
+	for (i = 0; i < size - 1 && src[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)src[i];
 
-		dst[i] = c < 0x20 || c == 0x7f || (no_percent && c == '%') ? '?' : (char)c;
+		dst[i] = (char)(c < 0x20 || c == 0x7f || (no_percent && c == '%') ? '?' : c);
 	}
 	dst[i] = '\0';
 }

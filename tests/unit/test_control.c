@@ -36,14 +36,19 @@ static int setup(void **state)
 	char err[256];
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/mxpath-test-control.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->spec, sizeof(f->spec), "unix:%s/control.sock", f->dir);
 	f->socket.spec = f->spec;
 	f->socket.mode = 0600;
 	f->listen_fd = listen_open(&f->socket, "control.socket", err, sizeof(err));
-	if (f->listen_fd < 0)
+	if (f->listen_fd < 0) {
+		rmdir(f->dir);
+		free(f);
 		return -1;
+	}
 	*state = f;
 	return 0;
 }

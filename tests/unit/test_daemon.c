@@ -31,8 +31,10 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/mxpath-test-daemon.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->file, sizeof(f->file), "%s/file", f->dir);
 	*state = f;
 	return 0;

@@ -32,8 +32,10 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/mxpath-test-listen.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->path, sizeof(f->path), "%s/door.sock", f->dir);
 	snprintf(f->spec, sizeof(f->spec), "unix:%s", f->path);
 	*state = f;
