@@ -97,6 +97,12 @@ int main(int argc, char **argv)
 	       n_conns, (unsigned long long)measured, seconds, (double)measured / seconds,
 	       (unsigned long long)percentile_us(0.50), (unsigned long long)percentile_us(0.99),
 	       (unsigned long long)errors, first_answer);
+	for (i = 0; i < n_conns; i++) {
+		close(conns[i].fd);
+		netstring_in_release(&conns[i].in);
+	}
+	free(conns);
+	close(epfd);
 	return errors == 0 ? 0 : 1;
 }
 
