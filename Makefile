@@ -45,13 +45,13 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
-HEADERS   := $(wildcard include/mxpath/*.h) $(wildcard tests/unit/*.h)
+HEADERS   := $(wildcard include/mxpath/*.h) $(wildcard tests/unit/*.h) $(wildcard tests/bench/*.h)
 
 # Debian packages for the build, the tests and the demo.
 DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev \
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
-	mandoc man-db systemd python3-prometheus-client
+	mandoc man-db systemd python3-prometheus-client postfix-lmdb
 
 .PHONY: all deps check install clean lint fuzz fuzz-build bench soak demo
 # Keep the programs' objects: they are intermediates of the pattern rules.
