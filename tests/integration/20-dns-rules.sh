@@ -5,11 +5,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/dns.sh"
-trap dns_cleanup EXIT
-
-dns_start_nsd ns
-CONF=$DNS_WORK/mxpath.conf
-mxpath_conf "$CONF" ns
+route_setup nsd ns
 
 # Example 16: the itinerary, in preference order.
 route_json user@boston.travel.edu

@@ -6,11 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/dns.sh"
-trap dns_cleanup EXIT
-
-dns_start_nsd ns
-CONF=$DNS_WORK/mxpath.conf
-mxpath_conf "$CONF" ns
+route_setup nsd ns
 N=600
 
 # equal.edge.test: e1, e2, e3 at 10 (3! = 6 orders), e4 at 20.

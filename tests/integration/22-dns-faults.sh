@@ -6,11 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/dns.sh"
-trap dns_cleanup EXIT
-
-dns_start_mock mock
-CONF=$DNS_WORK/mxpath.conf
-DNS_OPTIONS='timeout_ms = 200; tries = 2;' mxpath_conf "$CONF" mock
+DNS_OPTIONS='timeout_ms = 200; tries = 2;' route_setup mock mock
 
 # SERVFAIL and REFUSED are the server's answers, seen as such.
 dns_fault mock "servfail oreilly.com" "refused software.com"

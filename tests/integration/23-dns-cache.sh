@@ -6,11 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/dns.sh"
-trap dns_cleanup EXIT
-
-dns_start_mock mock
-CONF=$DNS_WORK/mxpath.conf
-DNS_OPTIONS='timeout_ms = 200; tries = 1;' mxpath_conf "$CONF" mock
+DNS_OPTIONS='timeout_ms = 200; tries = 1;' route_setup mock mock
 
 # ttl1.edge.test has TTL 1 s, boston.travel.edu 300 s; decide both twice, 1.5 s apart.
 route_json --repeat-after 1500 ttl1.edge.test user@boston.travel.edu

@@ -103,13 +103,7 @@ def fetch():
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(5)
     s.connect(sys.argv[1])
-    data = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-    results.append(data)
+    results.append(b"".join(iter(lambda: s.recv(65536), b"")))
 threads = [threading.Thread(target=fetch) for _ in range(30)]
 for t in threads: t.start()
 for t in threads: t.join()
@@ -140,15 +134,7 @@ mxpathd_conf t "routes = ( { domain = \".example.test\";
 control = { socket = \"inet:$PORT@127.0.0.1\"; };"
 mxpathd_start t
 T=$(mxpathd_dir t)
-/usr/bin/python3 -c "
-import socket, sys
-s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)
-data = b''
-while True:
-    b = s.recv(65536)
-    if not b: break
-    data += b
-sys.stdout.write(data.decode())" "$PORT" > "$T/stats"
+mxpathd_control_read "inet:$PORT@127.0.0.1" > "$T/stats"
 /usr/bin/python3 "$D/parse.py" "$T/stats" > /dev/null
 check "control on inet:PORT@127.0.0.1 answers in Prometheus text" test $? -eq 0
 mxpathd_stop t

@@ -12,8 +12,6 @@ set -u
 . "$MXPATH_ROOT/tests/lib/daemon.sh"
 trap 'mxpathd_cleanup; dns_cleanup' EXIT
 
-SMCLIENT="/usr/bin/python3 $MXPATH_ROOT/tests/lib/smclient.py"
-
 # Every DNS answer takes 1.5 s (once the server is up): a cold lookup needs
 # two rounds (MX, then the addresses).
 dns_start_mock slow

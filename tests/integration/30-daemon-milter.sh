@@ -9,15 +9,13 @@ set -u
 . "$MXPATH_ROOT/tests/lib/daemon.sh"
 trap mxpathd_cleanup EXIT
 
-command -v miltertest > /dev/null || { echo "not ok - miltertest is not installed"; exit 1; }
+require miltertest
 
 route() {
-	printf 'routes = ( { domain = ".example.test";\n           hosts = ( { host = "[%s]"; pref = 10; } ); } );\n' "$1"
-	printf 'self = { names = [ ]; addresses = [ ]; };\ndns = { servers = [ "127.0.0.1:1" ]; };\n'
+	mxpathd_literal_route "$1"
 	printf 'milter = { socket = "%s"; group = "nogroup"; mode = "0660"; };\n' \
 		"$(mxpathd_spec m milter)"
 }
-metric() { mxpathd_stats m | awk -v m="$1" '$1 == m { print $2 }'; }
 
 D=$(mxpathd_dir m)
 mxpathd_conf m "$(route 198.51.100.7)"
@@ -50,12 +48,12 @@ check "a milter session: routable recipient goes on, malformed one is rejected" 
 check "the socketmap door answers from the same router" \
 	test "$(mxpathd_query m transport u@a.example.test)" = "smtp:[198.51.100.7]"
 check "milter recipients are counted (relay 1)" \
-	test "$(metric 'mxpath_milter_recipients_total{action="relay"}')" = 1
+	test "$(mxpathd_metric m 'mxpath_milter_recipients_total{action="relay"}')" = 1
 check "milter recipients are counted (reject 1)" \
-	test "$(metric 'mxpath_milter_recipients_total{action="reject"}')" = 1
+	test "$(mxpathd_metric m 'mxpath_milter_recipients_total{action="reject"}')" = 1
 check "milter sessions are counted as connections" \
-	test "$(metric 'mxpath_connections_total{door="milter"}')" = 1
-check "one router decided for both doors (3 decisions)" test "$(metric mxpath_decisions_total)" = 3
+	test "$(mxpathd_metric m 'mxpath_connections_total{door="milter"}')" = 1
+check "one router decided for both doors (3 decisions)" test "$(mxpathd_metric m mxpath_decisions_total)" = 3
 
 mxpathd_conf m "$(route 203.0.113.9)"
 mxpathd_reload m
@@ -88,7 +86,7 @@ socketmap = { };"
 mxpathd_start m
 check "a milter-only daemon starts" grep -q "socketmap off; milter unix:$D/milter.sock" "$D/log"
 check "... has no socketmap socket" test ! -e "$D/socketmap.sock"
-check "... and counts on its control socket" test -n "$(metric mxpath_decisions_total)"
+check "... and counts on its control socket" test -n "$(mxpathd_metric m mxpath_decisions_total)"
 mxpathd_stop m INT
 check "SIGINT stops a milter-only daemon, exit 0" test $? -eq 0
 

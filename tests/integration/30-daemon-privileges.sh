@@ -9,10 +9,7 @@ set -u
 . "$MXPATH_ROOT/tests/lib/daemon.sh"
 trap mxpathd_cleanup EXIT
 
-ROUTE='routes = ( { domain = ".example.test";
-           hosts = ( { host = "[198.51.100.7]"; pref = 10; } ); } );
-self = { names = [ ]; addresses = [ ]; };
-dns = { servers = [ "127.0.0.1:1" ]; };'
+ROUTE=$(mxpathd_literal_route)
 
 # One line of /proc/PID/status without its name: "65534<TAB>65534<TAB>...".
 status_field() { grep "^$2:" "/proc/$1/status" | cut -f 2-; }

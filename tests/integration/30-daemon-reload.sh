@@ -9,12 +9,8 @@ set -u
 . "$MXPATH_ROOT/tests/lib/daemon.sh"
 trap mxpathd_cleanup EXIT
 
-route() {
-	printf 'routes = ( { domain = ".example.test";\n           hosts = ( { host = "[%s]"; pref = 10; } ); } );\n' "$1"
-	printf 'self = { names = [ ]; addresses = [ ]; };\ndns = { servers = [ "127.0.0.1:1" ]; };\n'
-}
+route() { mxpathd_literal_route "$1"; }
 answer() { mxpathd_query r transport u@a.example.test; }
-metric() { mxpathd_stats r | awk -v m="$1" '$1 == m { print $2 }'; }
 
 D=$(mxpathd_dir r)
 mxpathd_conf r "$(route 198.51.100.7)"
@@ -61,9 +57,9 @@ check "... with a warning naming what needs a restart" \
 check "... the old socket keeps serving the new policy" test "$(answer)" = "smtp:[203.0.113.12]"
 check "... and no new socket appeared" test ! -e "$D/elsewhere.sock"
 
-check "reloads that worked are counted (2)" test "$(metric 'mxpath_reloads_total{result="ok"}')" = 2
+check "reloads that worked are counted (2)" test "$(mxpathd_metric r 'mxpath_reloads_total{result="ok"}')" = 2
 check "reloads refused are counted (3)" \
-	test "$(metric 'mxpath_reloads_total{result="refused"}')" = 3
+	test "$(mxpathd_metric r 'mxpath_reloads_total{result="refused"}')" = 3
 
 # Many reloads in a row while lookups go on: every answer is one policy or the other.
 mxpathd_conf r "$(route 198.51.100.7)"

@@ -10,10 +10,7 @@ set -u
 trap mxpathd_cleanup EXIT
 
 # A route that needs no DNS: address literals (TEST-NET-2/3, never connected to).
-ROUTE='routes = ( { domain = ".example.test";
-           hosts = ( { host = "[198.51.100.7]"; pref = 10; } ); } );
-self = { names = [ ]; addresses = [ ]; };
-dns = { servers = [ "127.0.0.1:1" ]; };'
+ROUTE=$(mxpathd_literal_route)
 
 mode_of() { stat -c '%a' "$1"; }
 owner_of() { stat -c '%U:%G' "$1"; }

@@ -4,14 +4,12 @@
 # idle timeout, a client sending one byte per second, a client that never
 # reads its answers (bounded memory), and socketmap.max_connections.
 set -u
-cd "$(dirname "$0")/../.."
-. tests/lib/tap.sh
-. tests/lib/dns.sh
-. tests/lib/daemon.sh
+. "$(dirname "$0")/../lib/tap.sh"
+. "$MXPATH_ROOT/tests/lib/dns.sh"
+. "$MXPATH_ROOT/tests/lib/daemon.sh"
 trap 'mxpathd_cleanup; dns_cleanup' EXIT
 
 ulimit -n 4096 || { fail "cannot raise the descriptor limit to 4096"; exit 1; }
-SMCLIENT="/usr/bin/python3 tests/lib/smclient.py"
 dns_start_nsd ns
 mxpath_conf "$(mxpathd_dir sm)/base.conf" ns
 conf() {
@@ -28,10 +26,6 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status"
 }
 
-metric() {
-	mxpathd_stats sm | awk -v m="$1" '$1 == m { print $2 }'
-}
-
 # ---- 64 concurrent connections ----
 out=$($SMCLIENT concurrent "$S" 64 100 transport u@software.com "$SOFTWARE" 2>&1)
 if [ "$out" = "ok 6400" ]; then pass "64 concurrent connections: 6,400 right answers"; else
@@ -45,7 +39,7 @@ for i in $(seq 1 50); do
 	[ -s "$(mxpathd_dir sm)/hold" ] && break
 	sleep 0.1
 done
-open=$(metric 'mxpath_connections_open{door="socketmap"}')
+open=$(mxpathd_metric sm 'mxpath_connections_open{door="socketmap"}')
 began=$(date +%s%N)
 out=$($SMCLIENT concurrent "$S" 8 100 transport u@software.com "$SOFTWARE" 2>&1)
 ms=$((($(date +%s%N) - began) / 1000000))
@@ -62,11 +56,7 @@ else
 	fail "lookups beside 1,000 idle connections: $out in $ms ms"
 fi
 growth=$((rss_held - rss_before))
-if [ $growth -lt 16384 ]; then
-	pass "1,000 idle connections cost $((growth / 1024)) MB of memory"
-else
-	fail "1,000 idle connections cost $growth kB of memory"
-fi
+check "1,000 idle connections cost $((growth / 1024)) MB of memory" test "$growth" -lt 16384
 
 # ---- idle connections are closed after socketmap.idle_timeout ----
 out=$($SMCLIENT hold "$S" 5 4.5 2>&1 | tail -n 1)
@@ -104,11 +94,8 @@ else
 	fail "a client that never reads: $stuck"
 fi
 growth=$((rss_stuck - rss_before))
-if [ $growth -lt 1024 ]; then
-	pass "its 20,000 pipelined requests cost $growth kB (not read while it does not read)"
-else
-	fail "a client that never reads cost $growth kB"
-fi
+check "its 20,000 pipelined requests cost $growth kB (not read while it does not read)" \
+	test "$growth" -lt 1024
 
 # ---- socketmap.max_connections ----
 conf "max_connections = 10;"

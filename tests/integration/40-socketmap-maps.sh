@@ -6,13 +6,12 @@
 # The host is A of the seed's cluster example (DNS and Mail, Example 17),
 # and also software.com's on-site fallback MX (Messaging Magazine, 1999).
 set -u
-cd "$(dirname "$0")/../.."
-. tests/lib/tap.sh
-. tests/lib/dns.sh
-. tests/lib/daemon.sh
+. "$(dirname "$0")/../lib/tap.sh"
+. "$MXPATH_ROOT/tests/lib/dns.sh"
+. "$MXPATH_ROOT/tests/lib/daemon.sh"
 trap 'mxpathd_cleanup; dns_cleanup' EXIT
 
-command -v postmap > /dev/null || { fail "postmap (Debian package postfix) is not installed"; exit 1; }
+require postmap	# Debian package postfix
 dns_start_nsd ns
 
 conf() {

@@ -7,13 +7,11 @@
 # its answer, and a stop with a lookup in flight.
 # DNS is dnsmock: puntacana.dr answers 0.3 s late, oreilly.com never.
 set -u
-cd "$(dirname "$0")/../.."
-. tests/lib/tap.sh
-. tests/lib/dns.sh
-. tests/lib/daemon.sh
+. "$(dirname "$0")/../lib/tap.sh"
+. "$MXPATH_ROOT/tests/lib/dns.sh"
+. "$MXPATH_ROOT/tests/lib/daemon.sh"
 trap 'mxpathd_cleanup; dns_cleanup' EXIT
 
-SMCLIENT="/usr/bin/python3 tests/lib/smclient.py"
 dns_start_mock ns --delay puntacana.dr=0.3 --drop oreilly.com
 mxpath_conf "$(mxpathd_dir sm)/base.conf" ns
 mxpathd_conf sm "$(cat "$(mxpathd_dir sm)/base.conf")

@@ -15,11 +15,7 @@ set -u
 . "$MXPATH_ROOT/tests/lib/daemon.sh"
 trap 'mxpathd_cleanup; dns_cleanup' EXIT
 
-SMCLIENT="/usr/bin/python3 $MXPATH_ROOT/tests/lib/smclient.py"
-ROUTE='routes = ( { domain = ".example.test";
-           hosts = ( { host = "[198.51.100.7]"; pref = 10; } ); } );
-self = { names = [ ]; addresses = [ ]; };
-dns = { servers = [ "127.0.0.1:1" ]; };'
+ROUTE=$(mxpathd_literal_route)
 
 # One line of /proc/PID/status without its name.
 status_field() { grep "^$2:" "$1/status" | cut -f 2-; }
@@ -99,7 +95,7 @@ if [ "${SANITIZE:-0}" = 1 ]; then
 	CHECKER="LeakSanitizer (SANITIZE=1 build)"
 	MXPATHD_WRAPPER=
 else
-	command -v valgrind > /dev/null || { fail "prerequisite missing: valgrind"; finish; exit 1; }
+	require valgrind
 	CHECKER=valgrind
 	MXPATHD_WRAPPER="valgrind --leak-check=full --errors-for-leak-kinds=definite
 		--error-exitcode=1 --log-file=$D/valgrind.log"

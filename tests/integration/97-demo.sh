@@ -30,12 +30,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 BUILD=$BUILD \
 rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 sed 's/^/    # /' "$T/out"
-if [ $rc -eq 0 ]; then
-	pass "run-demo exits 0"
-else
-	fail "run-demo exits 0 (it exited $rc)"
-	tail -n 20 "$T/err" | sed 's/^/    # stderr: /'
-fi
+check_exit "run-demo exits 0" "$rc" "$T/err"
 check "run-demo finishes in under a minute, teardown included ($ms ms)" test "$ms" -lt 60000
 [ -s "$R" ] || { fail "run-demo wrote its results file"; finish; exit 1; }
 

@@ -21,14 +21,26 @@
 #   mxpathd_pid NAME                  its PID
 #   mxpathd_reload NAME               SIGUSR1; waits for the outcome in the log:
 #                                     0 reloaded, 1 refused
-#   mxpathd_stop NAME [SIGNAL]        SIGTERM (or SIGNAL); waits up to 10 s; returns its
-#                                     exit status (SIGKILL and "not ok" if it hangs)
+#   mxpathd_stop NAME [SIGNAL]        SIGTERM (or SIGNAL); waits up to 10 s (60 s under
+#                                     a wrapper); returns its exit status (SIGKILL and
+#                                     "not ok" if it hangs)
 #   mxpathd_wait_log NAME REGEX [N]   wait (10 s) until the log has N (default 1) matches
 #   mxpathd_log NAME                  print the log
 #   mxpathd_stats NAME                print what the control socket says
+#   mxpathd_control_read SPEC         the same from the control socket at SPEC
+#                                     (unix:PATH or inet:PORT@ADDR)
+#   mxpathd_metric NAME SAMPLE        the value of one sample there, e.g.
+#                                     'mxpath_reloads_total{result="ok"}'
 #   mxpathd_query NAME MAP KEY        one socketmap lookup through Postfix's postmap;
 #                                     prints the answer, returns postmap's status
 #   mxpathd_cleanup                   stop every instance, remove $MXPATHD_WORK (EXIT trap)
+#   mxpathd_literal_route [ADDR]      a policy that needs no DNS: .example.test routed to
+#                                     [ADDR] (default 198.51.100.7: TEST-NET-2, never
+#                                     connected to), no self, a DNS server never asked
+#   $SMCLIENT, $MILTC                 the test clients of the socketmap and milter doors
+#                                     (tests/lib/smclient.py, tests/lib/miltc.py)
+
+# shellcheck shell=bash
 set -u
 : "${MXPATH_ROOT:?source tap.sh first}"
 case $BUILD in
@@ -39,6 +51,11 @@ esac
 MXPATHD_WORK=$(mktemp -d /tmp/mxpath-daemon.XXXXXX)
 chmod 0755 "$MXPATHD_WORK"
 declare -A MXPATHD_PID=()
+declare -A MXPATHD_WAIT=()	# NAME -> how long it may take to start or stop (0.1 s)
+# shellcheck disable=SC2034 # for the scripts
+SMCLIENT="/usr/bin/python3 $MXPATH_ROOT/tests/lib/smclient.py"
+# shellcheck disable=SC2034
+MILTC="/usr/bin/python3 $MXPATH_ROOT/tests/lib/miltc.py"
 
 mxpathd_dir() {
 	local dir=$MXPATHD_WORK/$1
@@ -81,6 +98,7 @@ mxpathd_start() {
 		>> "$dir/log" 2>&1 &
 	MXPATHD_PID[$name]=$!
 	[ -z "${MXPATHD_WRAPPER:-}" ] || timeout=600
+	MXPATHD_WAIT[$name]=$timeout
 	for ((i = 0; i < timeout; i++)); do
 		grep -q ' started: ' "$dir/log" && return 0
 		kill -0 "${MXPATHD_PID[$name]}" 2>/dev/null || break
@@ -124,15 +142,15 @@ mxpathd_reload() {
 }
 
 mxpathd_stop() {
-	local name=$1 sig=${2:-TERM} pid=${MXPATHD_PID[$1]:-} i rc
+	local name=$1 sig=${2:-TERM} pid=${MXPATHD_PID[$1]:-} wait=${MXPATHD_WAIT[$1]:-100} i rc
 	[ -n "$pid" ] || return 0
 	kill -"$sig" "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
+	for ((i = 0; i < wait; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		echo "not ok - mxpathd $name still running 10 s after SIG$sig; killed"
+		fail "mxpathd $name still running $((wait / 10)) s after SIG$sig; killed"
 		kill -9 "$pid" 2>/dev/null
 	fi
 	wait "$pid" 2>/dev/null
@@ -146,25 +164,39 @@ mxpathd_log() {
 }
 
 mxpathd_stats() {
-	/usr/bin/python3 - "$(mxpathd_dir "$1")/control.sock" <<'EOF'
+	mxpathd_control_read "$(mxpathd_spec "$1" control)"
+}
+
+mxpathd_control_read() {
+	/usr/bin/python3 - "$1" <<'EOF'
 import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(5)
-s.connect(sys.argv[1])
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-sys.stdout.write(data.decode())
+spec = sys.argv[1]
+if spec.startswith("inet:"):
+    port, host = spec[5:].split("@")
+    s = socket.create_connection((host, int(port)), timeout=5)
+else:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(spec[5:] if spec.startswith("unix:") else spec)
+sys.stdout.write(b"".join(iter(lambda: s.recv(65536), b"")).decode())
 EOF
+}
+
+mxpathd_metric() {
+	mxpathd_stats "$1" | awk -v m="$2" '$1 == m { print $2 }'
 }
 
 mxpathd_query() {
 	local name=$1 map=$2 key=$3 pf=$MXPATHD_WORK/postmap
 	[ -f "$pf/main.cf" ] || { mkdir -p "$pf" && : > "$pf/main.cf"; }
 	postmap -c "$pf" -q "$key" "socketmap:$(mxpathd_spec "$name" socketmap):$map"
+}
+
+mxpathd_literal_route() {
+	printf 'routes = ( { domain = ".example.test";
+           hosts = ( { host = "[%s]"; pref = 10; } ); } );
+self = { names = [ ]; addresses = [ ]; };
+dns = { servers = [ "127.0.0.1:1" ]; };\n' "${1:-198.51.100.7}"
 }
 
 mxpathd_cleanup() {

@@ -17,7 +17,13 @@
 #   mxpath_conf FILE NAME [TEXT]   write a config naming only server NAME, plus TEXT
 #                                  ($DNS_OPTIONS replaces the timeouts in dns = { },
 #                                  $SELF_CONF replaces its self = { } line)
+#   route_setup nsd|mock NAME      how a `mxpath route` test starts: the EXIT trap,
+#                                  that server, $CONF naming only it (mxpath_conf)
+#   route_json ARGS...             `mxpath route --json -c $CONF ARGS`: sets OUT, RC
+#   expect DESC ACTUAL EXPECTED    pass if equal, else fail showing both
 #   $MXPATH                        the mxpath binary under test (from $BUILD)
+
+# shellcheck shell=bash
 set -u
 : "${MXPATH_ROOT:?source tap.sh first}"
 case $BUILD in
@@ -164,6 +170,13 @@ $self
 dns = { servers = [ "127.0.0.1:${DNS_PORT[$name]}" ]; ${DNS_OPTIONS:-timeout_ms = 500; tries = 2;} };
 $text
 EOF
+}
+
+route_setup() {
+	trap dns_cleanup EXIT
+	"dns_start_$1" "$2"
+	CONF=$DNS_WORK/mxpath.conf
+	mxpath_conf "$CONF" "$2"
 }
 
 # route_json ARGS...: runs `mxpath route --json -c $CONF ARGS`; sets OUT, RC.

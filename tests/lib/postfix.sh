@@ -64,11 +64,9 @@ pf_setup() {
 
 # pf_write_namespace_files DIR: the resolv.conf and hosts the instance sees.
 pf_write_namespace_files() {
-	local dir=$1 h
-	h=$(hostname)
-	[ -n "$MTA_NAMESERVER" ] || mta_die "${FUNCNAME[1]}: mta_resolver_start first"
-	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$MTA_NAMESERVER" > "$dir/resolv.conf"
-	printf '127.0.0.1 localhost %s\n::1 localhost ip6-localhost\n' "$h" > "$dir/hosts"
+	local dir=$1
+	mta_write_resolv_conf "$dir"
+	printf '127.0.0.1 localhost %s\n::1 localhost ip6-localhost\n' "$(hostname)" > "$dir/hosts"
 }
 
 # pf_conf 'name = value' ...: edit main.cf (pf_reload to apply at run time).
@@ -89,12 +87,7 @@ pf_start() {
 		exec "$2" -c "$1/etc" -s' pf-ns "$PF_DIR" "$PF_MASTER" \
 		>> "$PF_DIR/master.log" 2>&1 < /dev/null &
 	PF_PID=$!
-	if ! mta_poll 10 mta_is_listening 127.0.0.1 "$PF_PORT"; then
-		echo "pf_start: smtpd not listening on 127.0.0.1:$PF_PORT" >&2
-		tail -n 20 "$PF_DIR/master.log" "$PF_DIR/maillog" >&2
-		pf_stop
-		return 1
-	fi
+	mta_wait_smtpd "pf_start: smtpd" "$PF_PORT" pf_stop "$PF_DIR/master.log" "$PF_DIR/maillog"
 }
 
 # pf_stop: SIGTERM to the master (it passes it on to its children).
@@ -118,17 +111,10 @@ pf_submit() {
 }
 
 # pf_log_count ERE: maillog lines matching ERE.
-pf_log_count() {
-	local n
-	n=$(grep -Ec -- "$1" "$PF_DIR/maillog" 2>/dev/null) || n=0
-	echo "${n:-0}"
-}
+pf_log_count() { mta_log_count "$PF_DIR/maillog" "$1"; }
 
 # pf_wait_log N ERE TIMEOUT: until the maillog has N lines matching ERE.
-pf_wait_log() {
-	mta_poll "$3" _pf_log_has "$1" "$2"
-}
-_pf_log_has() { (( $(pf_log_count "$2") >= $1 )); }
+pf_wait_log() { mta_wait_log "$PF_DIR/maillog" "$@"; }
 
 # pf_queue_count: messages in the queue (active, incoming, deferred, hold).
 pf_queue_count() {
@@ -155,8 +141,4 @@ pf_purge() {
 
 # pf_local_count [ERE]: messages the "local" service stored (for
 # recipients matching ERE if given).
-pf_local_count() {
-	local n
-	n=$(cat "$PF_DIR"/local/msg.* 2>/dev/null | grep -Eic "^X-Local-Rcpt: <${1:-.*}>") || n=0
-	echo "${n:-0}"
-}
+pf_local_count() { mta_local_count "$PF_DIR/local" "${1:-}"; }

@@ -110,11 +110,9 @@ sm_setup() {
 # sm_write_namespace_files DIR HOST: resolv.conf, hosts (sendmail wants
 # its own names resolvable) and the /dev the instance sees.
 sm_write_namespace_files() {
-	local dir=$1 host=$2 h n
-	h=$(hostname)
-	[ -n "$MTA_NAMESERVER" ] || mta_die "${FUNCNAME[1]}: mta_resolver_start first"
-	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$MTA_NAMESERVER" > "$dir/resolv.conf"
-	printf '127.0.0.1 localhost %s %s\n::1 localhost\n' "$h" "$host" > "$dir/hosts"
+	local dir=$1 host=$2 n
+	mta_write_resolv_conf "$dir"
+	printf '127.0.0.1 localhost %s %s\n::1 localhost\n' "$(hostname)" "$host" > "$dir/hosts"
 	for n in null zero random urandom full; do
 		: > "$dir/dev/$n"
 	done
@@ -157,12 +155,7 @@ sm_start() {
 		"$SM_CACHE/root/usr/libexec/sendmail/sendmail" -C "$SM_DIR/sendmail.cf" -bD -q2s \
 		>> "$SM_DIR/sendmail.log" 2>&1 < /dev/null &
 	SM_PID=$!
-	if ! mta_poll 10 mta_is_listening 127.0.0.1 "$SM_PORT"; then
-		echo "sm_start: sendmail not listening on 127.0.0.1:$SM_PORT" >&2
-		tail -n 20 "$SM_DIR/sendmail.log" "$SM_DIR/maillog" >&2
-		sm_stop
-		return 1
-	fi
+	mta_wait_smtpd "sm_start: sendmail" "$SM_PORT" sm_stop "$SM_DIR/sendmail.log" "$SM_DIR/maillog"
 }
 
 sm_stop() {
@@ -180,16 +173,9 @@ sm_submit() {
 		sm_run -odq -i -f "$from" -- "$to"
 }
 
-sm_log_count() {
-	local n
-	n=$(grep -Ec -- "$1" "$SM_DIR/maillog" 2>/dev/null) || n=0
-	echo "${n:-0}"
-}
+sm_log_count() { mta_log_count "$SM_DIR/maillog" "$1"; }
 
-sm_wait_log() {
-	mta_poll "$3" _sm_log_has "$1" "$2"
-}
-_sm_log_has() { (( $(sm_log_count "$2") >= $1 )); }
+sm_wait_log() { mta_wait_log "$SM_DIR/maillog" "$@"; }
 
 # sm_queue_count: messages in the queue (one qf file each).
 sm_queue_count() {
@@ -206,8 +192,4 @@ sm_flush() {
 	sm_run -q > /dev/null 2>&1
 }
 
-sm_local_count() {
-	local n
-	n=$(cat "$SM_DIR"/local/msg.* 2>/dev/null | grep -Eic "^X-Local-Rcpt: <${1:-.*}>") || n=0
-	echo "${n:-0}"
-}
+sm_local_count() { mta_local_count "$SM_DIR/local" "${1:-}"; }

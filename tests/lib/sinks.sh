@@ -20,8 +20,12 @@
 #   sink_stop NAME / sinks_stop_all
 #   sink_messages NAME / sink_recipients NAME [ERE]
 #   sinks_wait_messages N TIMEOUT NAME...   total over the sinks reaches N
-#   mta_resolver_start DIR / mta_resolver_stop
+#   mta_resolver_start DIR / mta_resolver_stop / mta_write_resolv_conf DIR
 #   mta_socketmap_query SOCKET NAME KEY...
+# and what postfix.sh and sendmail.sh share about an MTA instance:
+#   mta_wait_smtpd WHO PORT STOP LOG... its listener on 127.0.0.1:PORT is up
+#   mta_log_count FILE ERE / mta_wait_log FILE N ERE TIMEOUT
+#   mta_local_count DIR [ERE]           messages its local mailer stored
 
 # shellcheck shell=bash
 
@@ -229,13 +233,60 @@ mta_resolver_start() {
 _mta_port53_is_free() {
 	[ -z "$(ss -Hltun "src $1:53" 2>/dev/null)" ]
 }
+# True once the resolver answers a question with a record. Not "dig +short
+# printed something": dig prints ";; communications error ..." on stdout
+# too, and a SERVFAIL has no answer to print.
 _mta_resolver_answers() {
-	[ -n "$(dig @"$MTA_NAMESERVER" +time=1 +tries=1 +short SOA edge.test 2>/dev/null)" ]
+	local out
+	out=$(dig @"$MTA_NAMESERVER" +time=1 +tries=1 SOA edge.test 2>/dev/null) || return 1
+	grep -q 'status: NOERROR' <<< "$out" && grep -Eq 'ANSWER: [1-9]' <<< "$out"
 }
 
 mta_resolver_stop() {
 	mta_stop_pid "$MTA_RESOLVER_PID" "MTA resolver"
 	MTA_RESOLVER_PID=
+}
+
+# mta_write_resolv_conf DIR: DIR/resolv.conf naming the MTA resolver, for
+# an instance's mount namespace.
+mta_write_resolv_conf() {
+	[ -n "$MTA_NAMESERVER" ] || mta_die "$1: mta_resolver_start first (the MTA's resolver)"
+	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$MTA_NAMESERVER" > "$1/resolv.conf"
+}
+
+# ---------------------------------------------------------------- an MTA
+
+# mta_wait_smtpd WHO PORT STOP LOG...: until 127.0.0.1:PORT accepts
+# connections (10 s); else says so on stderr with the last lines of each
+# LOG, runs STOP (the MTA's stop function) and fails.
+mta_wait_smtpd() {
+	local who=$1 port=$2 stop=$3; shift 3
+	mta_poll 10 mta_is_listening 127.0.0.1 "$port" && return 0
+	echo "$who not listening on 127.0.0.1:$port" >&2
+	tail -n 20 "$@" >&2
+	"$stop"
+	return 1
+}
+
+# mta_log_count FILE ERE: lines of the MTA's log FILE matching ERE.
+mta_log_count() {
+	local n
+	n=$(grep -Ec -- "$2" "$1" 2>/dev/null) || n=0
+	echo "${n:-0}"
+}
+
+# mta_wait_log FILE N ERE TIMEOUT: until FILE has N lines matching ERE.
+mta_wait_log() {
+	mta_poll "$4" _mta_log_has "$1" "$2" "$3"
+}
+_mta_log_has() { (( $(mta_log_count "$1" "$3") >= $2 )); }
+
+# mta_local_count DIR [ERE]: messages the local mailer (mta/local-deliver.sh)
+# stored in DIR, for recipients matching ERE if given.
+mta_local_count() {
+	local n
+	n=$(cat "$1"/msg.* 2>/dev/null | grep -Eic "^X-Local-Rcpt: <${2:-.*}>") || n=0
+	echo "${n:-0}"
 }
 
 # ---------------------------------------------------------------- senders

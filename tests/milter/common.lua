@@ -92,6 +92,36 @@ function eom(conn)
 	expect_eq(mt.getreply(conn), SMFIR_CONTINUE, "reply to end of message")
 end
 
+-- One message through a new session (actions as for session()), every
+-- recipient in rcpts accepted, up to its end; returns the connection, for
+-- the checks on what the door did at end of message.
+function message(actions, rcpts)
+	local conn = session(actions)
+	mail(conn)
+	for _, r in ipairs(rcpts) do
+		rcpt_accepted(conn, r)
+	end
+	eom(conn)
+	return conn
+end
+
+-- Like message(), with a refused recipient (null MX) before the accepted one.
+function refused_then_accepted(actions, accepted)
+	local conn = session(actions)
+	mail(conn)
+	expect_eq(rcpt(conn, "<x@nullmx.edge.test>"), SMFIR_REPLYCODE, "null MX")
+	rcpt_accepted(conn, accepted)
+	eom(conn)
+	return conn
+end
+
+-- At end of message the door deleted recipient from (in the form the MTA
+-- gave) and added to in its place.
+function expect_rewritten(conn, from, to)
+	expect(mt.eom_check(conn, MT_RCPTDELETE, from), from .. " not deleted")
+	expect(mt.eom_check(conn, MT_RCPTADD, to), to .. " not added")
+end
+
 -- The X-MXPath value with its folding undone: a fold inside a hop list
 -- (after a comma) joins without a space, any other fold is one space.
 function trace(conn)

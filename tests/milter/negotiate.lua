@@ -60,11 +60,7 @@ end)
 
 if not on then
 	test("defaults: no rewriting, no header", function()
-		local conn = session(ACTIONS_NO_PAR)
-		mail(conn)
-		rcpt_accepted(conn, "<z@cluster.cs.xyz.edu>")
-		rcpt_accepted(conn, "<z@d.cs.xyz.edu>")
-		eom(conn)
+		local conn = message(ACTIONS_NO_PAR, { "<z@cluster.cs.xyz.edu>", "<z@d.cs.xyz.edu>" })
 		expect(not mt.eom_check(conn, MT_HDRADD), "header added")
 		expect(not mt.eom_check(conn, MT_RCPTDELETE, "<z@cluster.cs.xyz.edu>"), "deleted")
 		expect(not mt.eom_check(conn, MT_RCPTADD, "<z@b.cs.xyz.edu>"), "added")
