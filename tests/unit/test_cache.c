@@ -3,7 +3,8 @@
  * answers, serve-stale, LRU eviction, flush and statistics
  *
  * Time is a number the tests move by hand (milliseconds, of which the
- * cache keeps whole seconds).
+ * cache keeps whole seconds). The last tests drive the cache with random
+ * puts and gets against a plain model of what it must hold.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -19,6 +21,7 @@
 #include "mxpath/cache.h"
 
 #define S(n) ((uint64_t)(n) * 1000u)	/* seconds, in the cache's milliseconds */
+#define MODEL_TTL 1000000u		/* longer than any model run: nothing expires */
 
 static const struct cache_limits default_limits = {
 	.max_entries = 100,
@@ -42,6 +45,31 @@ static void assert_lookup(struct dns_cache *cache, const char *name, uint64_t no
 			  enum cache_lookup expected);
 static int setup(void **state);
 static int teardown(void **state);
+
+struct model {
+	struct dns_cache *cache;
+	size_t n_keys;
+	unsigned *order;	/* keys held, most recently used first */
+	size_t n_held;
+	size_t max_entries;
+	uint32_t *stamp;	/* per key: the answer held (0: none) */
+	uint32_t next_stamp;
+	uint64_t now;		/* seconds; one per operation, so every hit moves */
+	uint64_t evictions;
+	uint64_t rng;
+};
+
+static char *long_name(char *buf, size_t len, const char *head, size_t pad, const char *tail);
+static void model_key(unsigned key, unsigned *channel, enum dns_type *type, char *name,
+		      size_t len);
+static struct dns_answer *model_answer(unsigned key, uint32_t stamp);
+static void assert_answers_equal(const struct dns_answer *got, const struct dns_answer *want);
+static uint32_t model_random(struct model *m);
+static size_t model_find(const struct model *m, unsigned key);
+static void model_to_front(struct model *m, size_t at, unsigned key);
+static void model_put(struct model *m, unsigned key);
+static void model_get(struct model *m, unsigned key);
+static void model_run(size_t max_entries, size_t n_keys, unsigned n_ops, uint64_t seed);
 
 static struct dns_answer *answer_a(const char *text, uint32_t ttl)
 {
@@ -654,6 +682,271 @@ static void test_many_entries_stay_reachable_and_bounded(void **state)
 	assert_int_equal(misses, 0);
 }
 
+/* --- entries of every size ------------------------------------------------------ */
+
+/* "head" + pad times 'a' (in labels of 50) + tail. */
+static char *long_name(char *buf, size_t len, const char *head, size_t pad, const char *tail)
+{
+	size_t at = (size_t)snprintf(buf, len, "%s", head);
+
+	for (size_t i = 0; i < pad && at + 1 < len; i++)
+		buf[at++] = (i + 1) % 51 == 0 ? '.' : 'a';
+	snprintf(buf + at, len - at, "%s", tail);
+	return buf;
+}
+
+/* The largest answer dnsmsg.c can build, under the longest name: it comes
+ * back whole, and goes without disturbing its neighbours. */
+static void test_largest_answer_comes_back_whole(void **state)
+{
+	struct dns_cache *cache = *state;
+	char hosts[DNS_MX_MAX][MX_NAME_BUF], name[MX_NAME_BUF], cname[MX_NAME_BUF];
+	struct dns_mx mx[DNS_MX_MAX];
+	struct dns_answer *answer;
+	struct route_answer out;
+	struct cache_stats empty, stats;
+
+	cache_get_stats(cache, &empty);
+	put(cache, "before.example.org", answer_a("192.0.2.1", 300), 0);
+	for (size_t i = 0; i < DNS_MX_MAX; i++) {
+		char head[16];
+
+		snprintf(head, sizeof(head), "mx%zu.", i);
+		mx[i].pref = (uint16_t)i;
+		mx[i].host = long_name(hosts[i], sizeof(hosts[i]), head, 236, ".example.org");
+	}
+	assert_int_equal(strlen(hosts[DNS_MX_MAX - 1]), MX_NAME_MAX);
+	long_name(name, sizeof(name), "", 241, ".example.org");
+	long_name(cname, sizeof(cname), "", 241, ".example.net");
+	assert_int_equal(strlen(name), MX_NAME_MAX);
+	answer = dns_answer_new_mx(mx, DNS_MX_MAX, 300, cname);
+	assert_true(dns_answer_size(answer) > 16000);
+	cache_put(cache, 0, DNS_TYPE_MX, name, answer, 0);
+	put(cache, "after.example.org", answer_a("192.0.2.2", 300), 0);
+
+	assert_int_equal(cache_get(cache, 0, DNS_TYPE_MX, name, 0, &out), CACHE_LOOKUP_HIT);
+	assert_int_equal(out.answer->n, DNS_MX_MAX);
+	for (size_t i = 0; i < DNS_MX_MAX; i++) {
+		assert_int_equal(out.answer->rr.mx[i].pref, i);
+		assert_string_equal(out.answer->rr.mx[i].host, hosts[i]);
+		assert_true(points_into(out.answer->rr.mx[i].host, out.answer));
+	}
+	assert_string_equal(out.answer->cname, cname);
+	assert_int_equal(get(cache, "before.example.org", 0, &out), CACHE_LOOKUP_HIT);
+	assert_answer_a(out.answer, "192.0.2.1");
+
+	/* replaced by a small answer, then evicted with everything else */
+	cache_put(cache, 0, DNS_TYPE_MX, name, answer_status(DNS_NXDOMAIN, 300), 0);
+	assert_int_equal(cache_get(cache, 0, DNS_TYPE_MX, name, 0, &out), CACHE_LOOKUP_HIT);
+	assert_int_equal(out.answer->status, DNS_NXDOMAIN);
+	assert_int_equal(get(cache, "after.example.org", 0, &out), CACHE_LOOKUP_HIT);
+	assert_answer_a(out.answer, "192.0.2.2");
+	cache_flush(cache);
+	cache_get_stats(cache, &stats);
+	assert_int_equal(stats.bytes, empty.bytes);
+}
+
+/* --- against a model ------------------------------------------------------------ */
+
+/* Key k: channel k % 2, type (k / 2) % 3, name "k<k / 6>.example.org". */
+static void model_key(unsigned key, unsigned *channel, enum dns_type *type, char *name,
+		      size_t len)
+{
+	static const enum dns_type types[] = { DNS_TYPE_MX, DNS_TYPE_A, DNS_TYPE_AAAA };
+
+	*channel = key % 2;
+	*type = types[(key / 2) % 3];
+	snprintf(name, len, "k%u.example.org", key / 6);
+}
+
+/*
+ * The answer stamp s puts under key k, built afresh whenever it is needed:
+ * its TTL is MODEL_TTL + s; its shape (status, number and length of the
+ * records, CNAME) varies with s, so that entries of many sizes come and go,
+ * some of them larger than a page.
+ */
+static struct dns_answer *model_answer(unsigned key, uint32_t stamp)
+{
+	unsigned channel;
+	enum dns_type type;
+	char name[MX_NAME_BUF], cname[MX_NAME_BUF];
+	const char *alias = NULL;
+
+	model_key(key, &channel, &type, name, sizeof(name));
+	if (stamp % 3 == 0)
+		alias = long_name(cname, sizeof(cname), "alias.", stamp % 40, ".example.net");
+	if (stamp % 5 == 0)
+		return dns_answer_new_status(type, type == DNS_TYPE_MX ? DNS_NXDOMAIN : DNS_NODATA,
+					     MODEL_TTL + stamp);
+	if (type == DNS_TYPE_MX) {
+		static char hosts[DNS_MX_MAX][MX_NAME_BUF];	/* 16 KiB: not on the stack */
+		struct dns_mx mx[DNS_MX_MAX];
+		size_t n = stamp % 11 == 1 ? DNS_MX_MAX : 1 + stamp % 7;
+
+		for (size_t i = 0; i < n; i++) {
+			char head[16];
+
+			snprintf(head, sizeof(head), "mx%zu.", i);
+			mx[i].pref = (uint16_t)(stamp + i);
+			mx[i].host = long_name(hosts[i], sizeof(hosts[i]), head,
+					       n == DNS_MX_MAX ? 60 : stamp % 30, name);
+		}
+		return dns_answer_new_mx(mx, n, MODEL_TTL + stamp, alias);
+	} else {
+		struct mx_addr addr[DNS_ADDR_MAX];
+		size_t n = 1 + stamp % DNS_ADDR_MAX;
+
+		memset(addr, 0, sizeof(addr));
+		for (size_t i = 0; i < n; i++) {
+			uint32_t v = htonl(0xc0000200u | ((stamp + i) & 0xff));
+
+			addr[i].family = type == DNS_TYPE_A ? AF_INET : AF_INET6;
+			if (type == DNS_TYPE_A)
+				addr[i].u.v4.s_addr = v;
+			else
+				memcpy(&addr[i].u.v6.s6_addr[12], &v, sizeof(v));
+		}
+		return dns_answer_new_addr(type, addr, n, MODEL_TTL + stamp, alias);
+	}
+}
+
+static void assert_answers_equal(const struct dns_answer *got, const struct dns_answer *want)
+{
+	assert_int_equal(got->type, want->type);
+	assert_int_equal(got->status, want->status);
+	assert_int_equal(got->ttl, want->ttl);
+	assert_int_equal(got->n, want->n);
+	if (want->cname == NULL)
+		assert_null(got->cname);
+	else
+		assert_string_equal(got->cname, want->cname);
+	for (size_t i = 0; i < want->n && want->type == DNS_TYPE_MX; i++) {
+		assert_int_equal(got->rr.mx[i].pref, want->rr.mx[i].pref);
+		assert_string_equal(got->rr.mx[i].host, want->rr.mx[i].host);
+	}
+	if (want->type != DNS_TYPE_MX && want->n > 0)
+		assert_memory_equal(got->rr.addr, want->rr.addr, want->n * sizeof(*want->rr.addr));
+	assert_int_equal(dns_answer_size(got), dns_answer_size(want));
+}
+
+/* xorshift64: fixed seeds, so a failure is the same on every run. */
+static uint32_t model_random(struct model *m)
+{
+	m->rng ^= m->rng << 13;
+	m->rng ^= m->rng >> 7;
+	m->rng ^= m->rng << 17;
+	return (uint32_t)(m->rng >> 32);
+}
+
+/* Where the key is in the recency order, or n_held. */
+static size_t model_find(const struct model *m, unsigned key)
+{
+	size_t at = 0;
+
+	while (at < m->n_held && m->order[at] != key)
+		at++;
+	return at;
+}
+
+/* Moves order[at] (n_held: a new key) to the front. */
+static void model_to_front(struct model *m, size_t at, unsigned key)
+{
+	memmove(&m->order[1], &m->order[0], at * sizeof(*m->order));
+	m->order[0] = key;
+}
+
+static void model_put(struct model *m, unsigned key)
+{
+	unsigned channel;
+	enum dns_type type;
+	char name[MX_NAME_BUF];
+	size_t at = model_find(m, key);
+
+	model_key(key, &channel, &type, name, sizeof(name));
+	m->stamp[key] = ++m->next_stamp;
+	cache_put(m->cache, channel, type, name, model_answer(key, m->stamp[key]), S(m->now));
+	if (at == m->n_held && m->n_held == m->max_entries) {
+		m->stamp[m->order[--m->n_held]] = 0;	/* the least recently used goes */
+		m->evictions++;
+		at = m->n_held;
+	}
+	if (at == m->n_held)
+		m->n_held++;
+	model_to_front(m, at, key);
+}
+
+static void model_get(struct model *m, unsigned key)
+{
+	unsigned channel;
+	enum dns_type type;
+	char name[MX_NAME_BUF];
+	struct route_answer out;
+	size_t at = model_find(m, key);
+	enum cache_lookup got;
+
+	model_key(key, &channel, &type, name, sizeof(name));
+	got = cache_get(m->cache, channel, type, name, S(m->now), &out);
+	if (at == m->n_held) {
+		assert_string_equal(lookup_name(got), "miss");
+		return;
+	}
+	assert_string_equal(lookup_name(got), "hit");
+	if (m->stamp[key] % 4 == 0 || out.answer->n > 30) {	/* a sample: building is slow */
+		struct dns_answer *want = model_answer(key, m->stamp[key]);
+
+		assert_answers_equal(out.answer, want);
+		dns_answer_free(&want);
+	} else {
+		assert_int_equal(out.answer->ttl, MODEL_TTL + m->stamp[key]);
+	}
+	model_to_front(m, at, key);
+}
+
+/* n_ops random puts and gets, then every key asked once: as the model says. */
+static void model_run(size_t max_entries, size_t n_keys, unsigned n_ops, uint64_t seed)
+{
+	struct cache_limits limits = default_limits;
+	struct cache_stats stats;
+	struct model m = { .n_keys = n_keys, .max_entries = max_entries, .rng = seed, .now = 1 };
+
+	limits.max_entries = max_entries;
+	limits.max_ttl = 2 * MODEL_TTL;
+	m.cache = cache_new(&limits);
+	m.order = calloc(n_keys, sizeof(*m.order));
+	m.stamp = calloc(n_keys, sizeof(*m.stamp));
+	assert_non_null(m.order);
+	assert_non_null(m.stamp);
+	for (unsigned i = 0; i < n_ops; i++, m.now++) {
+		unsigned key = model_random(&m) % (unsigned)n_keys;
+
+		if (model_random(&m) % 3 == 0)
+			model_get(&m, key);
+		else
+			model_put(&m, key);
+	}
+	for (unsigned key = 0; key < n_keys; key++, m.now++)
+		model_get(&m, key);
+	cache_get_stats(m.cache, &stats);
+	assert_int_equal(stats.entries, m.n_held);
+	assert_int_equal(stats.evictions, m.evictions);
+	cache_free(&m.cache);
+	free(m.order);
+	free(m.stamp);
+}
+
+static void test_random_use_matches_a_small_lru_model(void **state)
+{
+	(void)state;
+	model_run(64, 240, 20000, 0x9e3779b97f4a7c15u);
+}
+
+/* Enough entries to grow the index and fill pages of every size many times. */
+static void test_random_use_matches_a_large_lru_model(void **state)
+{
+	(void)state;
+	model_run(3000, 7200, 60000, 0x2545f4914f6cdd1du);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +1000,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_entries_stay_reachable_and_bounded, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_largest_answer_comes_back_whole, setup,
+						teardown),
+		cmocka_unit_test(test_random_use_matches_a_small_lru_model),
+		cmocka_unit_test(test_random_use_matches_a_large_lru_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
