@@ -58,15 +58,6 @@ const char *addr_format(const struct mx_addr *addr, char *buf, size_t len)
 	return buf;
 }
 
-bool addr_equal(const struct mx_addr *a, const struct mx_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	if (a->family == AF_INET)
-		return a->u.v4.s_addr == b->u.v4.s_addr;
-	return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6)) == 0;
-}
-
 int cidr_parse(const char *text, struct mx_cidr *out)
 {
 	char buf[MX_ADDR_TEXT_MAX];

@@ -597,6 +597,10 @@ static bool candidate_parse_target(struct candidate *c)
 		c->is_literal = literal_parse_host(c->host, &c->literal) == 0;
 		return c->is_literal;
 	}
+	/* Only a name starting with a digit (or holding ':') can be an IP
+	 * address written as a host name; skip inet_pton for the rest. */
+	if ((c->host[0] < '0' || c->host[0] > '9') && strchr(c->host, ':') == NULL)
+		return true;
 	return addr_parse(c->host, &addr) == -1;
 }
 

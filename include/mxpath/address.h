@@ -8,6 +8,7 @@
 #define MXPATH_ADDRESS_H
 
 #include <netinet/in.h>
+#include <string.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,7 +34,15 @@ struct mx_cidr {
 int addr_parse(const char *text, struct mx_addr *out);
 /* Writes the canonical text form; buf must hold MX_ADDR_TEXT_MAX bytes. */
 const char *addr_format(const struct mx_addr *addr, char *buf, size_t len);
-bool addr_equal(const struct mx_addr *a, const struct mx_addr *b);
+/* Inline: the engine compares every answer address with self's. */
+static inline bool addr_equal(const struct mx_addr *a, const struct mx_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->u.v4.s_addr == b->u.v4.s_addr;
+	return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6)) == 0;
+}
 
 /* "10.0.0.0/8", "2001:db8::/32", or a bare address (full-length prefix).
  * Host bits set below the prefix are an error. 0 / -1. */
