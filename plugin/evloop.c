@@ -8,6 +8,11 @@
  * then by creation order, so timers due at the same millisecond fire in
  * the order they were added. The clock is read once per iteration.
  *
+ * Each iteration ends with the hooks (work queued by several events, done
+ * once), then the loop thread's log lines, held back while it runs, go
+ * out with one write() (log_buffer_begin() in common.h): a wakeup that
+ * answers N requests logs them in one system call.
+ *
  * Not here: anything that knows about DNS, sockets' contents or policy.
  */
 #include <errno.h>
@@ -25,7 +30,7 @@
 #include "mxpath/common.h"
 #include "mxpath/evloop.h"
 
-#define EVLOOP_BATCH 64		/* epoll events taken per wait */
+#define EVLOOP_BATCH 256	/* epoll events taken per wait */
 
 struct evwatch {
 	evloop_fd_fn fn;
@@ -53,6 +58,11 @@ struct task_queue {
 	size_t n, cap;
 };
 
+struct evhook {
+	evloop_hook_fn fn;	/* NULL: removed, compacted after the run */
+	void *arg;
+};
+
 struct evloop {
 	int epfd;
 	int wakefd;
@@ -65,6 +75,10 @@ struct evloop {
 	struct evtimer **heap;
 	size_t n_timers, cap_timers;
 	uint64_t next_seq;
+
+	struct evhook *hooks;
+	size_t n_hooks, cap_hooks;
+	bool hooks_running;
 
 	pthread_mutex_t lock;		/* guards posted and wake_pending */
 	struct task_queue posted;	/* filled by any thread */
@@ -80,6 +94,8 @@ static int loop_timeout_ms(const struct evloop *loop);
 static void loop_dispatch_fd(struct evloop *loop, const struct epoll_event *ev);
 static void loop_run_timers(struct evloop *loop);
 static void loop_run_tasks(struct evloop *loop);
+static void loop_run_hooks(struct evloop *loop);
+static void hooks_compact(struct evloop *loop);
 static int watch_grow(struct evloop *loop, int fd);
 static uint32_t events_to_epoll(unsigned events);
 static unsigned events_from_epoll(uint32_t events);
@@ -126,6 +142,7 @@ void evloop_free(struct evloop **loopp)
 	for (size_t i = 0; i < loop->n_timers; i++)
 		free(loop->heap[i]);
 	free(loop->heap);
+	free(loop->hooks);
 	free(loop->watches);
 	free(loop->posted.tasks);
 	free(loop->running.tasks);
@@ -424,6 +441,56 @@ static void loop_run_tasks(struct evloop *loop)
 	loop->running = q;
 }
 
+/* ---- hooks ---- */
+
+void evloop_hook_add(struct evloop *loop, evloop_hook_fn fn, void *arg)
+{
+	if (loop->n_hooks == loop->cap_hooks) {
+		loop->cap_hooks = loop->cap_hooks ? 2 * loop->cap_hooks : 4;
+		loop->hooks = xreallocarray(loop->hooks, loop->cap_hooks, sizeof(*loop->hooks));
+	}
+	loop->hooks[loop->n_hooks].fn = fn;
+	loop->hooks[loop->n_hooks].arg = arg;
+	loop->n_hooks++;
+}
+
+/* Removes the first hook added with fn and arg. */
+void evloop_hook_remove(struct evloop *loop, evloop_hook_fn fn, void *arg)
+{
+	for (size_t i = 0; i < loop->n_hooks; i++) {
+		if (loop->hooks[i].fn == fn && loop->hooks[i].arg == arg) {
+			loop->hooks[i].fn = NULL;
+			break;
+		}
+	}
+	if (!loop->hooks_running)
+		hooks_compact(loop);
+}
+
+static void hooks_compact(struct evloop *loop)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < loop->n_hooks; i++)
+		if (loop->hooks[i].fn != NULL)
+			loop->hooks[kept++] = loop->hooks[i];
+	loop->n_hooks = kept;
+}
+
+/* Hooks added meanwhile wait for the next iteration; removed ones stay
+ * quiet. They run even when the loop is stopping: they finish its work. */
+static void loop_run_hooks(struct evloop *loop)
+{
+	size_t n = loop->n_hooks;
+
+	loop->hooks_running = true;
+	for (size_t i = 0; i < n; i++)
+		if (loop->hooks[i].fn != NULL)
+			loop->hooks[i].fn(loop->hooks[i].arg);
+	loop->hooks_running = false;
+	hooks_compact(loop);
+}
+
 /* ---- the loop ---- */
 
 int evloop_run(struct evloop *loop)
@@ -433,12 +500,17 @@ int evloop_run(struct evloop *loop)
 
 	loop->now_ms = clock_now_ms();
 	loop->in_run = true;
+	log_buffer_begin();
 	/* Tasks posted before the loop started (or by a previous run) go first. */
 	loop_run_tasks(loop);
 	while (!atomic_load(&loop->stop)) {
-		int n = epoll_wait(loop->epfd, events, EVLOOP_BATCH, loop_timeout_ms(loop));
+		int n;
 		bool woken = false;
 
+		loop_run_hooks(loop);
+		/* What the iteration logged goes out before we may sleep. */
+		log_flush();
+		n = epoll_wait(loop->epfd, events, EVLOOP_BATCH, loop_timeout_ms(loop));
 		loop->now_ms = clock_now_ms();
 		if (n < 0) {
 			if (errno == EINTR)
@@ -459,9 +531,11 @@ int evloop_run(struct evloop *loop)
 			loop_run_tasks(loop);
 		}
 	}
+	loop_run_hooks(loop);
 	/* A stop consumed here lets the loop be run again later. */
 	atomic_store(&loop->stop, false);
 	loop->in_run = false;
+	log_buffer_end();
 	return rc;
 }
 

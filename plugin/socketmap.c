@@ -8,13 +8,19 @@
  * route is decided, and a connection that went away meanwhile only drops
  * the answer (the connection record lives until that callback).
  *
+ * Replies wait for the end of the loop iteration (an evloop hook) and go
+ * out together: a client woken by the first replies reads while the next
+ * ones are sent, instead of being woken once per reply. Each decision is
+ * logged as one key=value line, built without printf; the loop writes the
+ * iteration's lines at once.
+ *
  * Memory per connection is bounded: one request buffer (a query is at most
  * NETSTRING_QUERY_MAX bytes) and one reply buffer (no new request is taken
  * while OUTPUT_HIGH_WATER bytes wait), both allocated once and reused; a
- * client that does not read its replies is not read from either. Idle connections, requests
- * that trickle in and clients that stop reading are closed by a sweep
- * once a second. The listening socket stays the daemon's: it is not
- * closed here.
+ * client that does not read its replies is not read from either. Idle
+ * connections, requests that trickle in and clients that stop reading are
+ * closed by a sweep once a second. The listening socket stays the
+ * daemon's: it is not closed here.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -37,6 +43,7 @@
 #define ORPHAN_REPLY_MAX 8192		/* answers sent while shutting down */
 #define LOG_KEY_MAX 256
 #define LOG_LIST_MAX 512
+#define LOG_LINE_MAX 2048		/* key, lists, reason and the fixed fields fit */
 
 enum take_stop { TAKE_MORE, TAKE_BUSY, TAKE_FULL, TAKE_BROKEN };
 
@@ -59,6 +66,22 @@ struct conn {
 	uint64_t started_ms;		/* the request being answered */
 	struct policy *policy;		/* held while the route is decided */
 	struct format_query query;
+	bool reply_queued;		/* in the socketmap's reply queue */
+	struct conn *queue_prev, *queue_next;
+};
+
+/* A list for the log ("a,b,c"), cut with "..." when it does not fit. */
+struct log_list {
+	char *buf;
+	size_t cap;
+	size_t len;
+	bool cut;
+};
+
+/* A log line under construction; text past the end is dropped. */
+struct log_line {
+	char buf[LOG_LINE_MAX];
+	size_t len;
 };
 
 struct socketmap {
@@ -73,6 +96,7 @@ struct socketmap {
 	struct socketmap_stats stats;
 	uint64_t refused_log_ms;	/* refusals are logged once a second at most */
 	uint64_t refused_unlogged;
+	struct conn *queue_head, *queue_tail;	/* replies to send this iteration */
 	char reply_buf[FORMAT_REPLY_MAX + 1];
 };
 
@@ -88,6 +112,10 @@ static void conn_name_peer(struct conn *conn);
 static void conn_on_event(int fd, unsigned events, void *arg);
 static int conn_read(struct conn *conn);
 static void conn_process(struct conn *conn);
+static void conn_output(struct conn *conn);
+static void sm_send_replies(void *arg);
+static void queue_add(struct conn *conn);
+static void queue_remove(struct conn *conn);
 static enum take_stop conn_take_requests(struct conn *conn);
 static void conn_request(struct conn *conn, const char *payload, size_t len);
 static void conn_route_done(void *arg, const struct route *route);
@@ -103,8 +131,13 @@ static void conn_orphan_answer(struct conn *conn, const struct route *route);
 static struct format_reply reply_init(char *buf, size_t cap);
 static void list_hops(const struct route *route, char *buf, size_t len);
 static void list_pruned(const struct route *route, char *buf, size_t len);
-static size_t list_append(char *buf, size_t len, size_t used, const char *item,
-			  const char *suffix);
+static void list_append(struct log_list *list, const char *item, const char *tag);
+static void list_put(struct log_list *list, const char *text);
+static void line_put(struct log_line *line, const char *text);
+static void line_put_uint(struct log_line *line, unsigned long long value);
+static void line_field(struct log_line *line, const char *name, const char *value);
+static void line_field_uint(struct log_line *line, const char *name, unsigned long long value);
+static void line_field_quoted(struct log_line *line, const char *name, const char *value);
 
 struct socketmap *socketmap_new(struct evloop *loop, struct router *router, int listen_fd)
 {
@@ -120,6 +153,7 @@ struct socketmap *socketmap_new(struct evloop *loop, struct router *router, int 
 	}
 	sm->accepting = true;
 	sm->sweep_timer = evloop_timer_add(loop, SWEEP_INTERVAL_MS, sm_sweep, sm);
+	evloop_hook_add(loop, sm_send_replies, sm);
 	return sm;
 }
 
@@ -141,8 +175,10 @@ void socketmap_free(struct socketmap **smp)
 		evloop_timer_cancel(sm->loop, &sm->sweep_timer);
 	if (sm->accept_timer != NULL)
 		evloop_timer_cancel(sm->loop, &sm->accept_timer);
+	evloop_hook_remove(sm->loop, sm_send_replies, sm);
 	for (conn = sm->conns; conn != NULL; conn = next) {
 		next = conn->next;
+		queue_remove(conn);	/* flushed below, or by the orphan's answer */
 		if (conn->busy) {
 			if (conn->fd >= 0)
 				evloop_unwatch(sm->loop, conn->fd);
@@ -408,10 +444,79 @@ static int conn_read(struct conn *conn)
 }
 
 /*
- * Answers what can be answered now, writes it out, and decides what to
- * watch next. May close (and free) the connection.
+ * Answers what can be answered now. Replies wait in the queue for the end
+ * of the iteration, unless OUTPUT_HIGH_WATER is reached (then they go at
+ * once, to make room for more). May close (and free) the connection.
  */
 static void conn_process(struct conn *conn)
+{
+	enum take_stop stop = conn_take_requests(conn);
+	size_t pending;
+
+	if (stop == TAKE_BROKEN) {
+		conn_close(conn);
+		return;
+	}
+	netstring_out_pending(&conn->out, &pending);
+	if (stop != TAKE_FULL && pending > 0) {
+		queue_add(conn);
+		return;
+	}
+	conn_output(conn);
+}
+
+/* The loop's hook: what this iteration answered goes out. */
+static void sm_send_replies(void *arg)
+{
+	struct socketmap *sm = arg;
+	struct conn *conn;
+
+	while ((conn = sm->queue_head) != NULL) {
+		queue_remove(conn);
+		conn_output(conn);
+	}
+}
+
+static void queue_add(struct conn *conn)
+{
+	struct socketmap *sm = conn->sm;
+
+	if (conn->reply_queued)
+		return;
+	conn->reply_queued = true;
+	conn->queue_next = NULL;
+	conn->queue_prev = sm->queue_tail;
+	if (sm->queue_tail != NULL)
+		sm->queue_tail->queue_next = conn;
+	else
+		sm->queue_head = conn;
+	sm->queue_tail = conn;
+}
+
+static void queue_remove(struct conn *conn)
+{
+	struct socketmap *sm = conn->sm;
+
+	if (!conn->reply_queued)
+		return;
+	if (conn->queue_prev != NULL)
+		conn->queue_prev->queue_next = conn->queue_next;
+	else
+		sm->queue_head = conn->queue_next;
+	if (conn->queue_next != NULL)
+		conn->queue_next->queue_prev = conn->queue_prev;
+	else
+		sm->queue_tail = conn->queue_prev;
+	conn->queue_prev = conn->queue_next = NULL;
+	conn->reply_queued = false;
+}
+
+/*
+ * Writes out what is queued, takes more requests while the client reads
+ * its replies, and decides what to watch next. May close (and free) the
+ * connection.
+ */
+static void conn_output(struct conn *conn)
 {
 	enum take_stop stop;
 	size_t pending;
@@ -561,25 +666,37 @@ static void conn_log(const struct conn *conn, const struct format_reply *reply,
 	char key[LOG_KEY_MAX], hops[LOG_LIST_MAX], pruned[LOG_LIST_MAX];
 	unsigned long long ms = clock_now_ms() - conn->started_ms;
 	const char *map = reply->outcome == FORMAT_PERM ? "-" : format_map_name(conn->query.map);
+	struct log_line line;
 
 	format_sanitize(key, sizeof(key), conn->query.key, strlen(conn->query.key), false);
+	line.len = 0;
+	line_put(&line, "socketmap:");
+	line_field_uint(&line, "conn", conn->id);
+	line_field(&line, "peer", conn->peer);
+	line_field(&line, "map", map);
 	if (route == NULL) {
-		log_info("socketmap: conn=%u peer=%s map=%s key=%s action=%s reason=\"%s\" "
-			 "ms=%llu",
-			 conn->id, conn->peer, map, key[0] != '\0' ? key : "-",
-			 format_outcome_name(reply->outcome), reply->reason ? reply->reason : "",
-			 ms);
+		line_field(&line, "key", key[0] != '\0' ? key : "-");
+		line_field(&line, "action", format_outcome_name(reply->outcome));
+		line_field_quoted(&line, "reason", reply->reason ? reply->reason : "");
+		line_field_uint(&line, "ms", ms);
+		log_info("%s", line.buf);
 		return;
 	}
 	list_hops(route, hops, sizeof(hops));
 	list_pruned(route, pruned, sizeof(pruned));
-	log_info("socketmap: conn=%u peer=%s map=%s key=%s action=%s rule=%s hops=%s pruned=%s "
-		 "ttl=%u cache=%s ms=%llu%s%s%s%s",
-		 conn->id, conn->peer, map, key, format_outcome_name(reply->outcome),
-		 route_rule_name(route->rule), hops, pruned, route->ttl,
-		 cache_state_name(route->cache), ms, reply->truncated ? " truncated=yes" : "",
-		 reply->reason ? " reason=\"" : "", reply->reason ? reply->reason : "",
-		 reply->reason ? "\"" : "");
+	line_field(&line, "key", key);
+	line_field(&line, "action", format_outcome_name(reply->outcome));
+	line_field(&line, "rule", route_rule_name(route->rule));
+	line_field(&line, "hops", hops);
+	line_field(&line, "pruned", pruned);
+	line_field_uint(&line, "ttl", route->ttl);
+	line_field(&line, "cache", cache_state_name(route->cache));
+	line_field_uint(&line, "ms", ms);
+	if (reply->truncated)
+		line_field(&line, "truncated", "yes");
+	if (reply->reason)
+		line_field_quoted(&line, "reason", reply->reason);
+	log_info("%s", line.buf);
 }
 
 /* Writes what is queued. 0, or -1 if the connection was closed. */
@@ -650,6 +767,7 @@ static void conn_update_watch(struct conn *conn)
 /* Closes the socket; the record waits for the router if a route is pending. */
 static void conn_close(struct conn *conn)
 {
+	queue_remove(conn);
 	if (conn->fd >= 0) {
 		evloop_unwatch(conn->sm->loop, conn->fd);
 		close(conn->fd);
@@ -665,6 +783,7 @@ static void conn_destroy(struct conn *conn)
 	struct socketmap *sm = conn->sm;
 
 	if (sm != NULL) {
+		queue_remove(conn);
 		if (conn->prev != NULL)
 			conn->prev->next = conn->next;
 		else
@@ -715,45 +834,108 @@ static struct format_reply reply_init(char *buf, size_t cap)
 /* "a.example,b.example" or "-". */
 static void list_hops(const struct route *route, char *buf, size_t len)
 {
-	size_t used = 0;
+	struct log_list list = { buf, len, 0, false };
 	unsigned i;
 
 	buf[0] = '\0';
 	for (i = 0; i < route->n_hops && i < ROUTE_HOPS_MAX; i++)
-		used = list_append(buf, len, used, route->hops[i].host, "");
-	if (used == 0)
-		snprintf(buf, len, "-");
+		list_append(&list, route->hops[i].host, NULL);
+	if (list.len == 0)
+		list_put(&list, "-");
 }
 
 /* "mx1.example:self,mx2.example:worse_than_self" or "-". */
 static void list_pruned(const struct route *route, char *buf, size_t len)
 {
-	char suffix[40];
-	size_t used = 0;
+	struct log_list list = { buf, len, 0, false };
 	unsigned i;
 
 	buf[0] = '\0';
-	for (i = 0; i < route->n_pruned && i < ROUTE_PRUNED_MAX; i++) {
-		snprintf(suffix, sizeof(suffix), ":%s",
-			 prune_reason_name(route->pruned[i].reason));
-		used = list_append(buf, len, used, route->pruned[i].host, suffix);
-	}
-	if (used == 0)
-		snprintf(buf, len, "-");
+	for (i = 0; i < route->n_pruned && i < ROUTE_PRUNED_MAX; i++)
+		list_append(&list, route->pruned[i].host,
+			    prune_reason_name(route->pruned[i].reason));
+	if (list.len == 0)
+		list_put(&list, "-");
 }
 
-/* Appends ",item suffix" while it fits; "..." marks the cut. */
-static size_t list_append(char *buf, size_t len, size_t used, const char *item,
-			  const char *suffix)
+/* Appends ",item:tag" (tag may be NULL) while it fits; "..." marks the cut. */
+static void list_append(struct log_list *list, const char *item, const char *tag)
 {
-	size_t need = (used > 0) + strlen(item) + strlen(suffix);
+	size_t need = (list->len > 0) + strlen(item) + (tag != NULL ? 1 + strlen(tag) : 0);
 
-	if (used + 4 > len || strcmp(buf + (used >= 3 ? used - 3 : 0), "...") == 0)
-		return used;
-	if (used + need + 4 > len) {
-		memcpy(buf + used, "...", 4);
-		return used + 3;
+	if (list->cut || list->len + 4 > list->cap)
+		return;
+	if (list->len + need + 4 > list->cap) {
+		list_put(list, "...");
+		list->cut = true;
+		return;
 	}
-	snprintf(buf + used, len - used, "%s%s%s", used > 0 ? "," : "", item, suffix);
-	return used + need;
+	if (list->len > 0)
+		list_put(list, ",");
+	list_put(list, item);
+	if (tag != NULL) {
+		list_put(list, ":");
+		list_put(list, tag);
+	}
+}
+
+/* The callers checked the room. */
+static void list_put(struct log_list *list, const char *text)
+{
+	size_t n = strlen(text);
+
+	memcpy(list->buf + list->len, text, n + 1);
+	list->len += n;
+}
+
+/* ---- the log line, without printf (one per decision) ---- */
+
+static void line_put(struct log_line *line, const char *text)
+{
+	size_t room = sizeof(line->buf) - 1 - line->len;
+	size_t n = strlen(text);
+
+	if (n > room)
+		n = room;
+	memcpy(line->buf + line->len, text, n);
+	line->len += n;
+	line->buf[line->len] = '\0';
+}
+
+static void line_put_uint(struct log_line *line, unsigned long long value)
+{
+	char digits[24], *p = digits + sizeof(digits) - 1;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + value % 10);
+	while ((value /= 10) != 0);
+	line_put(line, p);
+}
+
+/* " name=value" */
+static void line_field(struct log_line *line, const char *name, const char *value)
+{
+	line_put(line, " ");
+	line_put(line, name);
+	line_put(line, "=");
+	line_put(line, value);
+}
+
+static void line_field_uint(struct log_line *line, const char *name, unsigned long long value)
+{
+	line_put(line, " ");
+	line_put(line, name);
+	line_put(line, "=");
+	line_put_uint(line, value);
+}
+
+/* " name=\"value\"" */
+static void line_field_quoted(struct log_line *line, const char *name, const char *value)
+{
+	line_put(line, " ");
+	line_put(line, name);
+	line_put(line, "=\"");
+	line_put(line, value);
+	line_put(line, "\"");
 }

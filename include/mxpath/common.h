@@ -48,6 +48,17 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap) MX_PRINTF(2, 0)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_errx(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
-void fatal(const char *fmt, ...) MX_PRINTF(1, 2) MX_NORETURN;
+void fatal(const char *fmt, ...) MX_PRINTF(1, 2) MX_NORETURN;	/* flushes, exit(70) */
+
+/*
+ * On stderr, the calling thread holds its lines back in one buffer until
+ * log_flush() (the event loop flushes once per wakeup: one write for many
+ * lines). One thread at a time; in the others, and with syslog, lines go
+ * out at once. Calls nest; the last log_buffer_end() flushes. A full
+ * buffer, fatal() and exit() flush too.
+ */
+void log_buffer_begin(void);
+void log_buffer_end(void);
+void log_flush(void);		/* any thread */
 
 #endif

@@ -21,6 +21,7 @@ struct evtimer;
 typedef void (*evloop_fd_fn)(int fd, unsigned events, void *arg);
 typedef void (*evloop_timer_fn)(void *arg);
 typedef void (*evloop_task_fn)(void *arg);
+typedef void (*evloop_hook_fn)(void *arg);
 
 struct evloop *evloop_new(void);
 void evloop_free(struct evloop **loop);
@@ -34,10 +35,22 @@ struct evtimer *evloop_timer_add(struct evloop *loop, uint64_t delay_ms, evloop_
 				 void *arg);
 void evloop_timer_cancel(struct evloop *loop, struct evtimer **timer);
 
+/*
+ * fn(arg) runs on every iteration, after its events, timers and tasks, just
+ * before the loop writes out its log lines and waits (and once more when
+ * it stops): for work that several events queue, like replies sent in one
+ * go. Loop thread only. A hook may add hooks (they run from the next
+ * iteration) and remove hooks (they run no more).
+ */
+void evloop_hook_add(struct evloop *loop, evloop_hook_fn fn, void *arg);
+void evloop_hook_remove(struct evloop *loop, evloop_hook_fn fn, void *arg);
+
 /* Thread-safe: runs fn(arg) on the loop thread soon. */
 void evloop_post(struct evloop *loop, evloop_task_fn fn, void *arg);
 
-/* Runs until evloop_stop(); 0, or -1 on an epoll failure (logged). */
+/* Runs until evloop_stop(); 0, or -1 on an epoll failure (logged). Meanwhile
+ * the calling thread's log lines are held back and written once per
+ * iteration, after the hooks, before the loop waits (log_buffer_begin()). */
 int evloop_run(struct evloop *loop);
 void evloop_stop(struct evloop *loop);	/* thread-safe */
 

@@ -240,6 +240,15 @@ done
 grep -q '^listening' "$WORK/dns.log" || { fail "the hostile DNS server did not start"; finish; exit 1; }
 
 D=$(mxpathd_dir h)
+# The loop writes its log lines after the answers of an iteration: wait (5 s).
+log_has() {
+	local i
+	for i in $(seq 1 50); do
+		grep -qF -- "$1" "$D/log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 DNSCONF="self = { names = [ ]; addresses = [ ]; };
 dns = { servers = [ \"127.0.0.1:$PORT\" ]; timeout_ms = 300; tries = 1; };"
 printf '%s\n' "$DNSCONF" > "$WORK/route.conf"
@@ -348,7 +357,7 @@ is "socketmap mailertable: 8-bit (Latin-1) domain rejected 5.1.3, code 501" \
 	"$($HOSTILE ask "$SM" mailertable 'b\xfccher.example')" \
 	"OK error:5.1.3:501 $WHY: non-ASCII character in domain name (IDNA names need their xn-- form)"
 check "... the log shows the key with its 8-bit bytes as '?'" \
-	grep -q 'map=transport key=u@b??cher.example action=reject rule=syntax' "$D/log"
+	log_has 'map=transport key=u@b??cher.example action=reject rule=syntax'
 # What Postfix itself sends: postmap is Postfix's socketmap client.
 is "postmap (Postfix's client) with a UTF-8 domain: the error transport" \
 	"$(mxpathd_query h transport 'u@bücher.example' 2>&1)" \
@@ -358,7 +367,7 @@ is "postmap (Postfix's client) with a UTF-8 domain: the error transport" \
 while IFS='|' read -r what key reason; do
 	[ -n "$key" ] || continue
 	is "socketmap: $what: NOTFOUND" "$($HOSTILE ask "$SM" transport "$key")" "NOTFOUND "
-	check "... logged with the reason \"$reason\"" grep -qF "reason=\"$reason\"" "$D/log"
+	check "... logged with the reason \"$reason\"" log_has "reason=\"$reason\""
 done <<EOF
 64-octet label|u@${L63}a.example|label longer than 63 octets in domain name
 255-octet domain|u@$LONG|domain name longer than 253 octets
@@ -373,7 +382,7 @@ is "a netstring cut short, then the client leaves: nothing answered" \
 is "a NUL byte in the length: the connection is closed" \
 	"$($SMCLIENT raw "$SM" '2\x00:ab,')" "closed"
 check "... as malformed: length not followed by ':'" \
-	grep -q "malformed request: length not followed by ':', closing" "$D/log"
+	log_has "malformed request: length not followed by ':', closing"
 still_serving "netstrings cut short"
 
 # ---- `mxpath route` on the same recipients ----

@@ -1,16 +1,21 @@
 /*
- * test_evloop.c - the event loop: timers, fd watches, posted tasks, stop
+ * test_evloop.c - the event loop: timers, fd watches, posted tasks, hooks,
+ * stop, and the loop thread's log lines written once per iteration
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "mxpath/common.h"
 #include "mxpath/evloop.h"
 
 struct record {
@@ -380,6 +385,200 @@ static void test_free_with_pending_timers_and_posts_is_clean(void **state)
 	assert_int_equal(rec.n, 0);
 }
 
+/* ---- hooks ---- */
+
+struct hooked {
+	struct evloop *loop;
+	char order[32];		/* 'E' per fd event, 'H' per hook call, 'T' per timer */
+	int n;
+	int fds[2];		/* read ends, both readable at once */
+	int hook_calls;
+	bool remove_self;
+};
+
+static void hooked_note(struct hooked *h, char what)
+{
+	if (h->n < (int)sizeof(h->order) - 1)
+		h->order[h->n++] = what;
+}
+
+static void hooked_event(int fd, unsigned events, void *arg)
+{
+	struct hooked *h = arg;
+	char byte;
+
+	(void)events;
+	assert_int_equal(read(fd, &byte, 1), 1);
+	hooked_note(h, 'E');
+}
+
+static void hooked_hook(void *arg)
+{
+	struct hooked *h = arg;
+
+	h->hook_calls++;
+	hooked_note(h, 'H');
+	if (h->remove_self)
+		evloop_hook_remove(h->loop, hooked_hook, h);
+	if (strstr(h->order, "EE") != NULL)
+		evloop_stop(h->loop);
+}
+
+static void hooked_timer_stop(void *arg)
+{
+	struct hooked *h = arg;
+
+	hooked_note(h, 'T');
+	evloop_stop(h->loop);
+}
+
+static void test_hook_runs_after_all_events_of_an_iteration(void **state)
+{
+	struct hooked h = { 0 };
+	int p[2], q[2];
+
+	(void)state;
+	h.loop = evloop_new();
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(write(q[1], "x", 1), 1);
+	evloop_watch(h.loop, p[0], EV_READ, hooked_event, &h);
+	evloop_watch(h.loop, q[0], EV_READ, hooked_event, &h);
+	evloop_hook_add(h.loop, hooked_hook, &h);
+	evloop_timer_add(h.loop, 2000, stop_loop, h.loop);	/* safety net */
+	evloop_run(h.loop);
+	/* Once before the first wait, once after both events; and once more
+	 * as the loop stops. */
+	assert_string_equal(h.order, "HEEHH");
+	evloop_free(&h.loop);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+
+static void test_hook_that_removes_itself_runs_no_more(void **state)
+{
+	struct hooked h = { .remove_self = true };
+
+	(void)state;
+	h.loop = evloop_new();
+	evloop_hook_add(h.loop, hooked_hook, &h);
+	evloop_timer_add(h.loop, 5, stop_loop, h.loop);
+	evloop_run(h.loop);
+	assert_int_equal(h.hook_calls, 1);
+	evloop_free(&h.loop);
+}
+
+static void test_removed_hook_stays_quiet_and_others_run(void **state)
+{
+	struct hooked kept = { 0 }, removed = { 0 };
+
+	(void)state;
+	kept.loop = removed.loop = evloop_new();
+	evloop_hook_add(kept.loop, hooked_hook, &removed);
+	evloop_hook_add(kept.loop, hooked_hook, &kept);
+	evloop_hook_remove(kept.loop, hooked_hook, &removed);
+	evloop_timer_add(kept.loop, 5, stop_loop, kept.loop);
+	evloop_run(kept.loop);
+	assert_int_equal(removed.hook_calls, 0);
+	assert_true(kept.hook_calls >= 2);
+	evloop_free(&kept.loop);
+}
+
+static void test_hook_runs_after_the_callback_that_stops_the_loop(void **state)
+{
+	struct hooked h = { 0 };
+
+	(void)state;
+	h.loop = evloop_new();
+	evloop_hook_add(h.loop, hooked_hook, &h);
+	evloop_timer_add(h.loop, 5, hooked_timer_stop, &h);
+	evloop_run(h.loop);
+	assert_non_null(strstr(h.order, "TH"));
+	assert_int_equal(h.order[h.n - 1], 'H');
+	evloop_free(&h.loop);
+}
+
+/* ---- the loop thread's log lines ---- */
+
+struct logged {
+	struct evloop *loop;
+	int sink;		/* what stderr writes to (SOCK_SEQPACKET: a record per write) */
+	char seen[4096];	/* the first record the next iteration found */
+	ssize_t seen_len;
+	int records;
+};
+
+static void logged_event(int fd, unsigned events, void *arg)
+{
+	char byte;
+
+	(void)arg;
+	(void)events;
+	assert_int_equal(read(fd, &byte, 1), 1);
+	log_info("event on fd %d", fd);
+}
+
+/* The next iteration: what the last one logged must be out already. */
+static void logged_check(void *arg)
+{
+	struct logged *l = arg;
+	char more[4096];
+
+	l->seen_len = recv(l->sink, l->seen, sizeof(l->seen) - 1, MSG_DONTWAIT);
+	if (l->seen_len > 0) {
+		l->seen[l->seen_len] = '\0';
+		l->records = 1;
+		while (recv(l->sink, more, sizeof(more), MSG_DONTWAIT) > 0)
+			l->records++;
+	}
+	evloop_stop(l->loop);
+}
+
+static void logged_first_event(int fd, unsigned events, void *arg)
+{
+	struct logged *l = arg;
+
+	logged_event(fd, events, arg);
+	evloop_timer_add(l->loop, 10, logged_check, l);
+}
+
+static void test_lines_of_an_iteration_go_out_in_one_write_before_the_wait(void **state)
+{
+	struct logged l = { 0 };
+	int sv[2], saved = dup(STDERR_FILENO), p[2], q[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_true(dup2(sv[1], STDERR_FILENO) >= 0);
+	l.sink = sv[0];
+	log_open_stderr("test_evloop");
+	l.loop = evloop_new();
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(write(q[1], "x", 1), 1);
+	evloop_watch(l.loop, p[0], EV_READ, logged_first_event, &l);
+	evloop_watch(l.loop, q[0], EV_READ, logged_event, &l);
+	evloop_timer_add(l.loop, 2000, stop_loop, l.loop);	/* safety net */
+	evloop_run(l.loop);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_true(l.seen_len > 0);
+	assert_int_equal(l.records, 1);
+	assert_non_null(strstr(l.seen, "event on fd"));
+	assert_non_null(strstr(strstr(l.seen, "event on fd") + 1, "event on fd"));
+	evloop_free(&l.loop);
+	close(sv[0]);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +595,11 @@ int main(void)
 		cmocka_unit_test(test_stop_from_other_thread_ends_run),
 		cmocka_unit_test(test_stop_before_run_returns_and_loop_runs_again),
 		cmocka_unit_test(test_free_with_pending_timers_and_posts_is_clean),
+		cmocka_unit_test(test_hook_runs_after_all_events_of_an_iteration),
+		cmocka_unit_test(test_hook_that_removes_itself_runs_no_more),
+		cmocka_unit_test(test_removed_hook_stays_quiet_and_others_run),
+		cmocka_unit_test(test_hook_runs_after_the_callback_that_stops_the_loop),
+		cmocka_unit_test(test_lines_of_an_iteration_go_out_in_one_write_before_the_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
