@@ -291,17 +291,24 @@ static void relay_item(const struct map_syntax *syntax, const char *item,
 /* "[name]" or "[name]:port"; a literal "[...]" is kept as it is. */
 static bool item_name(const char *host, unsigned port, char *buf, size_t len)
 {
-	int n;
+	size_t host_len = strlen(host), n = 0;
+	bool bracket = host[0] != '[';	/* literals already carry theirs */
+	int tail;
 
-	if (!is_host_text(host))
+	/* On every relay answer: plain copies, printf only for a port. */
+	if (!is_host_text(host) || host_len + 3 > len)
 		return false;
-	if (host[0] == '[')
-		n = snprintf(buf, len, "%s", host);
-	else
-		n = snprintf(buf, len, "[%s]", host);
-	if (n > 0 && port != 0)
-		n += snprintf(buf + n, len - (size_t)n, ":%u", port);
-	return n > 0 && (size_t)n < len;
+	if (bracket)
+		buf[n++] = '[';
+	memcpy(buf + n, host, host_len);
+	n += host_len;
+	if (bracket)
+		buf[n++] = ']';
+	buf[n] = '\0';
+	if (port == 0)
+		return true;
+	tail = snprintf(buf + n, len - n, ":%u", port);
+	return tail > 0 && (size_t)tail < len - n;
 }
 
 static bool item_address(const struct map_syntax *syntax, const struct mx_addr *addr,
