@@ -631,14 +631,14 @@ static const struct error_case bad_names[] = {
 };
 
 static const struct error_case bad_addresses[] = {
-	{ "self = { addresses = [ \"192.0.2.1\", \"300.1.2.3\" ]; };",
-	  "t.conf:1: self.addresses[1]: bad IP address \"300.1.2.3\"" },
+	{ "self = { addresses = [ \"192.0.2.1\", \"192.0.2.300\" ]; };",
+	  "t.conf:1: self.addresses[1]: bad IP address \"192.0.2.300\"" },
 	{ "self = { proxy_addresses = [ \"gw.example\" ]; };",
 	  "t.conf:1: self.proxy_addresses[0]: bad IP address \"gw.example\"" },
-	{ "mx = { ignore_targets = [ \"10.0.0.1/8\" ]; };",
-	  "t.conf:1: mx.ignore_targets[0]: bad CIDR block \"10.0.0.1/8\"" },
-	{ "mx = { ignore_targets = [ \"10.0.0.0/33\" ]; };",
-	  "t.conf:1: mx.ignore_targets[0]: bad CIDR block \"10.0.0.0/33\"" },
+	{ "mx = { ignore_targets = [ \"198.51.100.1/24\" ]; };",
+	  "t.conf:1: mx.ignore_targets[0]: bad CIDR block \"198.51.100.1/24\"" },
+	{ "mx = { ignore_targets = [ \"198.51.100.0/33\" ]; };",
+	  "t.conf:1: mx.ignore_targets[0]: bad CIDR block \"198.51.100.0/33\"" },
 	{ "dns = { servers = [ \"ns.example\" ]; };",
 	  "t.conf:1: dns.servers[0]: bad DNS server \"ns.example\": not an IP address" },
 	{ "dns = { servers = [ \"192.0.2.1:0\" ]; };",
