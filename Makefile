@@ -53,7 +53,7 @@ DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcm
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
 	mandoc man-db systemd python3-prometheus-client postfix-lmdb
 
-.PHONY: all deps check install clean lint fuzz fuzz-build bench soak demo
+.PHONY: all deps check install clean lint fuzz fuzz-build bench soak demo unit-sanitized
 # Keep the programs' objects: they are intermediates of the pattern rules.
 .SECONDARY:
 all: $(LIB) $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
@@ -106,9 +106,21 @@ deps:
 			--no-install-recommends $$missing || exit 1; \
 	fi
 
+# make check also runs the static analysis and, unless this run is the
+# sanitized one already, the unit tests built with ASan+UBSan (the whole
+# suite under sanitizers is `make check SANITIZE=1`, run by CI as well).
 check: deps
 	$(MAKE) all
+	$(MAKE) lint
+ifneq ($(SANITIZE),1)
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZE=1 unit-sanitized
+endif
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests $(UNIT_BINS)
+
+unit-sanitized: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do echo "=== unit (ASan+UBSan): $$(basename $$t)"; \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$$t > $$t.log 2>&1 || { cat $$t.log; exit 1; }; tail -n 1 $$t.log; done
 
 # libFuzzer harnesses: each tests/fuzz/fuzz_*.c is linked with the library
 # sources compiled by clang with ASan+UBSan; every run starts from its
