@@ -88,6 +88,8 @@ static void stats_format_router(const struct router_stats *rs, struct text *t);
 static void stats_format_doors(const struct stats_snapshot *s, struct text *t);
 static void metric_family(struct text *t, const char *name, const char *type, const char *help);
 static void metric_value(struct text *t, const char *name, const char *labels, uint64_t value);
+static void metric_single(struct text *t, const char *name, const char *type, const char *help,
+			  uint64_t value);
 static void text_printf(struct text *t, const char *fmt, ...) MX_PRINTF(2, 3);
 
 static const char *const lookup_map_names[2] = { "transport", "mailertable" };
@@ -298,9 +300,8 @@ static void stats_format_daemon(const struct stats_snapshot *s, struct text *t)
 {
 	metric_family(t, "mxpath_build_info", "gauge", "The running mxpathd's version.");
 	text_printf(t, "mxpath_build_info{version=\"%s\"} 1\n", MXPATH_VERSION);
-	metric_family(t, "mxpath_start_time_seconds", "gauge",
-		      "When mxpathd started, in seconds since the Unix epoch.");
-	metric_value(t, "mxpath_start_time_seconds", NULL, (uint64_t)s->daemon.started);
+	metric_single(t, "mxpath_start_time_seconds", "gauge",
+		      "When mxpathd started, in seconds since the Unix epoch.", (uint64_t)s->daemon.started);
 	metric_family(t, "mxpath_reloads_total", "counter",
 		      "Configuration reloads (SIGUSR1), by result.");
 	metric_value(t, "mxpath_reloads_total", "result=\"ok\"", s->daemon.reloads_ok);
@@ -309,31 +310,26 @@ static void stats_format_daemon(const struct stats_snapshot *s, struct text *t)
 
 static void stats_format_router(const struct router_stats *rs, struct text *t)
 {
-	metric_family(t, "mxpath_decisions_total", "counter", "Routing decisions made.");
-	metric_value(t, "mxpath_decisions_total", NULL, rs->decisions);
+	metric_single(t, "mxpath_decisions_total", "counter",
+		      "Routing decisions made.", rs->decisions);
 
-	metric_family(t, "mxpath_cache_hits_total", "counter",
-		      "Decisions answered from the DNS cache alone.");
-	metric_value(t, "mxpath_cache_hits_total", NULL, rs->cache_hits);
-	metric_family(t, "mxpath_cache_misses_total", "counter",
-		      "Decisions that had to ask DNS servers.");
-	metric_value(t, "mxpath_cache_misses_total", NULL, rs->cache_misses);
-	metric_family(t, "mxpath_cache_stale_total", "counter",
-		      "Decisions that used a stale answer (the DNS servers failed).");
-	metric_value(t, "mxpath_cache_stale_total", NULL, rs->cache_stale);
-	metric_family(t, "mxpath_cache_entries", "gauge", "DNS answers in the cache.");
-	metric_value(t, "mxpath_cache_entries", NULL, rs->cache_entries);
-	metric_family(t, "mxpath_cache_bytes", "gauge", "Memory held by cached DNS answers.");
-	metric_value(t, "mxpath_cache_bytes", NULL, rs->cache_bytes);
+	metric_single(t, "mxpath_cache_hits_total", "counter",
+		      "Decisions answered from the DNS cache alone.", rs->cache_hits);
+	metric_single(t, "mxpath_cache_misses_total", "counter",
+		      "Decisions that had to ask DNS servers.", rs->cache_misses);
+	metric_single(t, "mxpath_cache_stale_total", "counter",
+		      "Decisions that used a stale answer (the DNS servers failed).", rs->cache_stale);
+	metric_single(t, "mxpath_cache_entries", "gauge",
+		      "DNS answers in the cache.", rs->cache_entries);
+	metric_single(t, "mxpath_cache_bytes", "gauge",
+		      "Memory held by cached DNS answers.", rs->cache_bytes);
 
-	metric_family(t, "mxpath_dns_queries_total", "counter", "Queries sent to DNS servers.");
-	metric_value(t, "mxpath_dns_queries_total", NULL, rs->dns_queries);
-	metric_family(t, "mxpath_dns_coalesced_total", "counter",
-		      "Questions that joined a query already in flight.");
-	metric_value(t, "mxpath_dns_coalesced_total", NULL, rs->dns_coalesced);
-	metric_family(t, "mxpath_dns_failures_total", "counter",
-		      "Queries that failed: SERVFAIL, REFUSED, timeout, bad answer.");
-	metric_value(t, "mxpath_dns_failures_total", NULL, rs->dns_failures);
+	metric_single(t, "mxpath_dns_queries_total", "counter",
+		      "Queries sent to DNS servers.", rs->dns_queries);
+	metric_single(t, "mxpath_dns_coalesced_total", "counter",
+		      "Questions that joined a query already in flight.", rs->dns_coalesced);
+	metric_single(t, "mxpath_dns_failures_total", "counter",
+		      "Queries that failed: SERVFAIL, REFUSED, timeout, bad answer.", rs->dns_failures);
 }
 
 /* Connections and errors, one series per door. */
@@ -394,12 +390,10 @@ static void stats_format_milter(const struct milter_stats *ms, struct text *t)
 			 route_action_name((enum route_action)action));
 		metric_value(t, "mxpath_milter_recipients_total", labels, ms->recipients[action]);
 	}
-	metric_family(t, "mxpath_milter_skipped_total", "counter",
-		      "Recipients of locally submitted mail, passed without a verdict.");
-	metric_value(t, "mxpath_milter_skipped_total", NULL, ms->skipped);
-	metric_family(t, "mxpath_milter_rewritten_total", "counter",
-		      "Envelope recipients rewritten at end of message.");
-	metric_value(t, "mxpath_milter_rewritten_total", NULL, ms->rewritten);
+	metric_single(t, "mxpath_milter_skipped_total", "counter",
+		      "Recipients of locally submitted mail, passed without a verdict.", ms->skipped);
+	metric_single(t, "mxpath_milter_rewritten_total", "counter",
+		      "Envelope recipients rewritten at end of message.", ms->rewritten);
 }
 
 static void metric_family(struct text *t, const char *name, const char *type, const char *help)
@@ -413,6 +407,14 @@ static void metric_value(struct text *t, const char *name, const char *labels, u
 		text_printf(t, "%s{%s} %llu\n", name, labels, (unsigned long long)value);
 	else
 		text_printf(t, "%s %llu\n", name, (unsigned long long)value);
+}
+
+/* A family with one unlabelled series: most of the counters. */
+static void metric_single(struct text *t, const char *name, const char *type, const char *help,
+			  uint64_t value)
+{
+	metric_family(t, name, type, help);
+	metric_value(t, name, NULL, value);
 }
 
 static void text_printf(struct text *t, const char *fmt, ...)
