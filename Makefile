@@ -34,6 +34,10 @@ CFLAGS    ?=
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(LDHARDEN) $(LDFLAGS)
 LIBS      := $(PKG_LIBS) -lpthread
+# pkg-config runs when make reads this file: a target that installs the
+# libraries first (deps) must build in a second make, which sees them.
+# Linking without them is refused here rather than with undefined symbols.
+LIBS_FOUND = $(if $(PKG_LIBS),,$(error pkg-config finds no $(PKGS): run 'make deps' first))
 
 # Every plugin/*.c is part of the library, except the programs' mains.
 MAINS     := plugin/mxpath.c plugin/mxpathd.c
@@ -74,7 +78,7 @@ $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) $< $(LIB) $(LIBS) -o $@
+	$(LIBS_FOUND)$(CC) $(ALL_LDFLAGS) $< $(LIB) $(LIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -85,15 +89,18 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB) $(HEADERS) $(FLAGS_STAMP)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LIB) $(LIBS) -o $@
 
 # Benchmarks print ratios against baselines measured in the same run.
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/bench/run-bench $(BENCH_ARGS)
 
 # Fault soak through a real Postfix (SOAK_MESSAGES=5000 by default).
-soak: deps all
+soak: deps
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/soak/run-soak $(SOAK_ARGS)
 
 # The seeds' stories end to end on loopback, with a table of what went where.
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) contrib/demo/run-demo
 
 deps:
@@ -137,7 +144,8 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: deps fuzz-build
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
 	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
 		scratch=$$(mktemp -d); mkdir -p tests/fuzz/corpus/$$n; \
 		echo "=== $$n ($(FUZZ_SECONDS) s)"; \
