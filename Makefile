@@ -39,17 +39,19 @@ LIBS      := $(PKG_LIBS) -lpthread
 # Linking without them is refused here rather than with undefined symbols.
 LIBS_FOUND = $(if $(PKG_LIBS),,$(error pkg-config finds no $(PKGS): run 'make deps' first))
 
-# Every plugin/*.c is part of the library, except the programs' mains.
-MAINS     := plugin/mxpath.c plugin/mxpathd.c
-LIB_SRCS  := $(filter-out $(MAINS),$(wildcard plugin/*.c))
+# The sources sit in one folder per layer (base, engine, dns, config,
+# runtime, doors, cmd); every one is part of the library except the
+# programs' mains in plugin/cmd/.
+MAINS     := plugin/cmd/mxpath.c plugin/cmd/mxpathd.c
+LIB_SRCS  := $(filter-out $(MAINS),$(wildcard plugin/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:plugin/%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libmxpath.a
-PROGS     := $(patsubst plugin/%.c,$(BUILD)/%,$(wildcard $(MAINS)))
+PROGS     := $(MAINS:plugin/cmd/%.c=$(BUILD)/%)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
-HEADERS   := $(wildcard include/mxpath/*.h) $(wildcard tests/unit/*.h) $(wildcard tests/bench/*.h)
+HEADERS   := $(wildcard include/mxpath/*/*.h) $(wildcard tests/unit/*.h) $(wildcard tests/bench/*.h)
 
 # Debian packages for the build, the tests and the demo.
 DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev \
@@ -77,7 +79,7 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
+$(PROGS): $(BUILD)/%: $(BUILD)/obj/cmd/%.o $(LIB)
 	$(LIBS_FOUND)$(CC) $(ALL_LDFLAGS) $< $(LIB) $(LIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS) $(FLAGS_STAMP)

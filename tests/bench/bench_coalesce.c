@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "mxpath/config.h"
-#include "mxpath/evloop.h"
-#include "mxpath/router.h"
+#include "mxpath/config/config.h"
+#include "mxpath/runtime/evloop.h"
+#include "mxpath/dns/router.h"
 
 #define COALESCE_TIMEOUT_MS 30000
 

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 
 #include "bench_world.h"
-#include "mxpath/sysident.h"
+#include "mxpath/dns/sysident.h"
 
 struct bench_run {
 	uint64_t decisions;

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 
 #include "bench_world.h"
-#include "mxpath/sysident.h"
+#include "mxpath/dns/sysident.h"
 
 static int bench_decide_all(const struct bench_world *w, const struct identity *self);
 

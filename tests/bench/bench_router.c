@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "mxpath/config.h"
-#include "mxpath/evloop.h"
-#include "mxpath/router.h"
+#include "mxpath/config/config.h"
+#include "mxpath/runtime/evloop.h"
+#include "mxpath/dns/router.h"
 
 #define COLD_RUNS 9
 

@@ -25,11 +25,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "mxpath/cache.h"
-#include "mxpath/common.h"
-#include "mxpath/config.h"
-#include "mxpath/dns.h"
-#include "mxpath/route.h"
+#include "mxpath/dns/cache.h"
+#include "mxpath/base/common.h"
+#include "mxpath/config/config.h"
+#include "mxpath/engine/dns.h"
+#include "mxpath/engine/route.h"
 
 #define BENCH_EXCHANGERS 3
 #define BENCH_TTL 3600			/* seconds: nothing expires during a run */

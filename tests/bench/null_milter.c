@@ -3,7 +3,7 @@
  * "milter" row of tests/bench/run-bench measures mxpathd's milter door
  * against
  *
- * It asks the MTA for the same protocol steps as plugin/milter.c
+ * It asks the MTA for the same protocol steps as plugin/doors/milter.c
  * (connect, MAIL, RCPT, end of message; no HELO, headers or body) and
  * answers each at once without looking at it, so what is left is the
  * cost of the milter protocol itself: libmilter's thread per connection,
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-/* The steps plugin/milter.c drops (STEPS_UNUSED there). */
+/* The steps plugin/doors/milter.c drops (STEPS_UNUSED there). */
 #define NULL_STEPS_UNUSED (SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | \
 			   SMFIP_NOUNKNOWN | SMFIP_NODATA)
 

@@ -19,8 +19,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "mxpath/common.h"
-#include "mxpath/netstring.h"
+#include "mxpath/base/common.h"
+#include "mxpath/doors/netstring.h"
 
 #define ANSWER "OK smtp:[127.0.0.1]"
 #define EVENTS_MAX 64

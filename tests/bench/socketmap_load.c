@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mxpath/common.h"
-#include "mxpath/listen.h"
-#include "mxpath/netstring.h"
+#include "mxpath/base/common.h"
+#include "mxpath/runtime/listen.h"
+#include "mxpath/doors/netstring.h"
 
 #define HISTOGRAM_US 200000	/* latencies above 200 ms share the last bucket */
 #define EVENTS_MAX 64

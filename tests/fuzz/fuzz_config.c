@@ -27,9 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mxpath/address.h"
-#include "mxpath/config.h"
-#include "mxpath/policy.h"
+#include "mxpath/engine/address.h"
+#include "mxpath/config/config.h"
+#include "mxpath/engine/policy.h"
 
 #define INPUT_MAX 65536
 #define NAME "fuzz.conf"

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "mxpath/dns.h"
+#include "mxpath/engine/dns.h"
 
 #define QNAME_FIXED "example.org"
 #define QNAME_AT 12		/* the question's name follows the header */

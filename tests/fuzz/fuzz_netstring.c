@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mxpath/netstring.h"
+#include "mxpath/doors/netstring.h"
 
 #define CONTROL_BYTES 2
 

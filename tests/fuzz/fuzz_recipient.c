@@ -29,13 +29,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mxpath/address.h"
-#include "mxpath/config.h"
-#include "mxpath/dns.h"
-#include "mxpath/format.h"
-#include "mxpath/identity.h"
-#include "mxpath/policy.h"
-#include "mxpath/route.h"
+#include "mxpath/engine/address.h"
+#include "mxpath/config/config.h"
+#include "mxpath/engine/dns.h"
+#include "mxpath/doors/format.h"
+#include "mxpath/engine/identity.h"
+#include "mxpath/engine/policy.h"
+#include "mxpath/engine/route.h"
 
 #define INPUT_MAX 4096
 #define POOL_MAX 512		/* synthetic answers handed out in one decision */

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mxpath/common.h"
-#include "mxpath/dns.h"
-#include "mxpath/route.h"
+#include "mxpath/base/common.h"
+#include "mxpath/engine/dns.h"
+#include "mxpath/engine/route.h"
 
 #define FAKE_DNS_ENTRIES 256
 #define FAKE_DNS_MISSES 64

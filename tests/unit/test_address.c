@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "mxpath/address.h"
+#include "mxpath/engine/address.h"
 
 struct addr_case {
 	const char *text;

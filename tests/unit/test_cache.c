@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "mxpath/cache.h"
+#include "mxpath/dns/cache.h"
 
 #define S(n) ((uint64_t)(n) * 1000u)	/* seconds, in the cache's milliseconds */
 #define MODEL_TTL 1000000u		/* longer than any model run: nothing expires */

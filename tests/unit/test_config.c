@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "mxpath/config.h"
+#include "mxpath/config/config.h"
 
 struct error_case {
 	const char *text;

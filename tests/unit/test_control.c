@@ -16,12 +16,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "mxpath/config.h"
-#include "mxpath/control.h"
-#include "mxpath/daemon.h"
-#include "mxpath/evloop.h"
-#include "mxpath/listen.h"
-#include "mxpath/router.h"
+#include "mxpath/config/config.h"
+#include "mxpath/doors/control.h"
+#include "mxpath/runtime/daemon.h"
+#include "mxpath/runtime/evloop.h"
+#include "mxpath/runtime/listen.h"
+#include "mxpath/dns/router.h"
 
 struct fixture {
 	char dir[64];

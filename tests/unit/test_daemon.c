@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mxpath/daemon.h"
+#include "mxpath/runtime/daemon.h"
 
 struct fixture {
 	char dir[64];

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "mxpath/dns.h"
+#include "mxpath/engine/dns.h"
 
 enum { T_A = 1, T_NS = 2, T_CNAME = 5, T_SOA = 6, T_MX = 15, T_TXT = 16, T_AAAA = 28 };
 enum { C_IN = 1, C_CH = 3 };

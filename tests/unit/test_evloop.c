@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "mxpath/common.h"
-#include "mxpath/evloop.h"
+#include "mxpath/base/common.h"
+#include "mxpath/runtime/evloop.h"
 
 struct record {
 	struct evloop *loop;

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "mxpath/config.h"
-#include "mxpath/format.h"
+#include "mxpath/config/config.h"
+#include "mxpath/doors/format.h"
 
 #define T FORMAT_MAP_TRANSPORT
 #define M FORMAT_MAP_MAILERTABLE

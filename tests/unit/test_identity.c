@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "mxpath/address.h"
-#include "mxpath/identity.h"
+#include "mxpath/engine/address.h"
+#include "mxpath/engine/identity.h"
 
 static struct mx_addr addr_of(const char *text)
 {

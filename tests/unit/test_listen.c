@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mxpath/listen.h"
+#include "mxpath/runtime/listen.h"
 
 struct fixture {
 	char dir[64];

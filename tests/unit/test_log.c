@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "mxpath/common.h"
+#include "mxpath/base/common.h"
 
 #define RECORD_MAX 65536
 

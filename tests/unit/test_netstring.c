@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "mxpath/common.h"
-#include "mxpath/netstring.h"
+#include "mxpath/base/common.h"
+#include "mxpath/doors/netstring.h"
 
 struct parse_case {
 	const char *input;

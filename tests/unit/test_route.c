@@ -19,12 +19,12 @@
 
 #include <cmocka.h>
 
-#include "mxpath/address.h"
-#include "mxpath/common.h"
-#include "mxpath/dns.h"
-#include "mxpath/identity.h"
-#include "mxpath/policy.h"
-#include "mxpath/route.h"
+#include "mxpath/engine/address.h"
+#include "mxpath/base/common.h"
+#include "mxpath/engine/dns.h"
+#include "mxpath/engine/identity.h"
+#include "mxpath/engine/policy.h"
+#include "mxpath/engine/route.h"
 
 #include "fake_dns.h"
 

@@ -23,8 +23,8 @@
 
 #include <cmocka.h>
 
-#include "mxpath/config.h"
-#include "mxpath/router.h"
+#include "mxpath/config/config.h"
+#include "mxpath/dns/router.h"
 
 #define HELD_MAX 32
 #define PACKET_MAX 512

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "mxpath/config.h"
-#include "mxpath/sysident.h"
+#include "mxpath/config/config.h"
+#include "mxpath/dns/sysident.h"
 
 static struct policy *policy_from(const char *text)
 {

@@ -1,0 +1,26 @@
+/*
+ * config.h - load and validate a configuration file (libconfig syntax)
+ *
+ * A missing key takes its default; every error is reported as
+ * "FILE:LINE: what is wrong" and the whole file is refused.
+ */
+#ifndef MXPATH_CONFIG_H
+#define MXPATH_CONFIG_H
+
+#include <stddef.h>
+
+#include "mxpath/engine/policy.h"
+
+#define CONFIG_DEFAULT_FILE "/etc/mxpath/mxpath.conf"
+#define CONFIG_ERROR_MAX 512
+
+/* The built-in defaults, as if from an empty file. Never fails. */
+struct policy *config_defaults(void);
+
+/* 0 and *out set, or -1 with err holding "FILE:LINE: message". */
+int config_load_file(const char *path, struct policy **out, char *err, size_t errlen);
+/* The same from a string; name stands for the file in messages. */
+int config_load_string(const char *text, const char *name, struct policy **out, char *err,
+		       size_t errlen);
+
+#endif

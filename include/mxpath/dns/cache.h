@@ -1,0 +1,51 @@
+/*
+ * cache.h - DNS answer cache: TTLs, negative entries, LRU, serve-stale
+ *
+ * Keyed by (channel, type, name). Positive and negative answers live for
+ * their TTL clamped to [min_ttl, max_ttl]; temporary failures for
+ * failure_ttl. When a refresh fails and an expired answer is younger than
+ * serve_stale, that answer is kept and served as stale (RFC 8767) for
+ * stale_retry seconds before the next attempt. Bounded by max_entries,
+ * least recently used first out. Time is passed in: no clock, no locks
+ * (the event-loop thread owns it).
+ */
+#ifndef MXPATH_CACHE_H
+#define MXPATH_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mxpath/engine/dns.h"
+#include "mxpath/engine/route.h"
+
+struct cache_limits {
+	size_t max_entries;
+	uint32_t min_ttl, max_ttl;	/* seconds */
+	uint32_t failure_ttl;
+	uint32_t serve_stale;		/* 0: never serve stale */
+	uint32_t stale_retry;		/* 30 (RFC 8767 suggests 30 s) */
+};
+
+struct cache_stats {
+	uint64_t hits, misses, stale, evictions;
+	size_t entries;
+	size_t bytes;
+};
+
+enum cache_lookup { CACHE_LOOKUP_MISS, CACHE_LOOKUP_HIT, CACHE_LOOKUP_STALE };
+
+struct dns_cache *cache_new(const struct cache_limits *limits);
+void cache_free(struct dns_cache **cache);
+void cache_set_limits(struct dns_cache *cache, const struct cache_limits *limits);
+
+/* On HIT or STALE fills *out; the answer stays valid until the next put or flush. */
+enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_type type,
+			    const char *name, uint64_t now_ms, struct route_answer *out);
+/* Takes ownership of answer. A temporary failure over a servable expired
+ * entry keeps the old answer and marks it stale instead. */
+void cache_put(struct dns_cache *cache, unsigned channel, enum dns_type type, const char *name,
+	       struct dns_answer *answer, uint64_t now_ms);
+void cache_flush(struct dns_cache *cache);
+void cache_get_stats(const struct dns_cache *cache, struct cache_stats *out);
+
+#endif

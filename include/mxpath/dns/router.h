@@ -1,0 +1,55 @@
+/*
+ * router.h - decides routes with live DNS: engine + cache + resolver
+ *
+ * Runs route_decide() against the cache; when it is PENDING, asks the
+ * resolver every missing question at once, puts the answers in the cache
+ * and decides again (a cold MX route costs two round trips). Randomness is
+ * drawn after the cache, so every decision is shuffled afresh.
+ *
+ * router_decide() is for the event-loop thread; router_decide_wait() is
+ * for any other thread (milter sessions): it posts the work to the loop
+ * and blocks until the route is ready.
+ */
+#ifndef MXPATH_ROUTER_H
+#define MXPATH_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mxpath/runtime/evloop.h"
+#include "mxpath/engine/policy.h"
+#include "mxpath/engine/route.h"
+
+struct router;
+
+struct router_stats {
+	uint64_t decisions;
+	uint64_t cache_hits, cache_misses, cache_stale;	/* per decision */
+	uint64_t dns_queries, dns_coalesced, dns_failures;
+	size_t cache_entries, cache_bytes;
+	unsigned pending;		/* decisions in flight (waiting for DNS) */
+};
+
+/* The route is valid only during the call. */
+typedef void (*router_done_fn)(void *arg, const struct route *route);
+
+/* Takes a reference on policy; builds the identity (sysident) and the resolver. */
+struct router *router_new(struct evloop *loop, struct policy *policy, char *err, size_t errlen);
+void router_free(struct router **router);
+/* Reload: new decisions use the new policy; decisions in flight finish on
+ * theirs. The cache is kept unless the DNS servers changed. Loop thread. */
+int router_set_policy(struct router *router, struct policy *policy, char *err, size_t errlen);
+/* The policy decisions start with now (a new reference; unref it). Any thread. */
+struct policy *router_policy(struct router *router);
+
+/* Loop thread. done may run before this returns (warm cache). self_extra may be NULL. */
+void router_decide(struct router *router, const char *recipient, const char *self_extra,
+		   router_done_fn done, void *arg);
+/* Any thread but the loop's: blocks until decided; fills *out. */
+void router_decide_wait(struct router *router, const char *recipient, const char *self_extra,
+			struct route *out);
+
+void router_get_stats(struct router *router, struct router_stats *out);
+
+#endif

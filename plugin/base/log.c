@@ -1,0 +1,279 @@
+/*
+ * log.c - the process's one log sink: stderr (foreground) or syslog (mail)
+ *
+ * Thread-safe: each message is formatted into a local buffer and handed
+ * over whole, so lines from several threads never interleave. On stderr,
+ * one thread at a time (the event loop's) may hold its lines back with
+ * log_buffer_begin(): they wait in one buffer and log_flush() writes them
+ * with one write() (the loop flushes once per wakeup, so N decisions cost
+ * one system call, not N). The buffer is written out when full, by
+ * fatal(), by log_buffer_end() and at exit(); a crash loses what it
+ * holds, one loop iteration at most. A mutex guards the buffer and every
+ * write to stderr, so even a write longer than PIPE_BUF to a pipe cannot
+ * be split by another thread's line.
+ *
+ * The "ident[pid]: " prefix is built when the sink is chosen and again in
+ * a child after fork(): no getpid() per line. For syslog, the tag given
+ * to openlog() is "ident[pid]" itself: LOG_PID would make glibc call
+ * getpid() for every line, for the same bytes.
+ *
+ * Not here: syslog batching. Each syslog() call is one datagram to
+ * /dev/log, so the daemon without -f pays one send per line.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "mxpath/base/common.h"
+
+#define LOG_LINE_MAX 2048	/* one message, prefix and newline included */
+#define LOG_BUFFER_SIZE 32768	/* lines held back by the buffering thread */
+#define LOG_PREFIX_MAX 128
+
+static void log_init(void);
+static void log_set_prefix(void);
+static size_t log_format_line(char *line, size_t cap, enum log_level level, const char *fmt,
+			      va_list ap) MX_PRINTF(4, 0);
+static void log_buffer_put(const char *line, size_t len);
+static void log_write_buffer(void);
+static void log_write_all(const char *data, size_t len);
+static void log_fork_prepare(void);
+static void log_fork_parent(void);
+static void log_fork_child(void);
+
+static const char *log_ident = "mxpath";
+static int log_to_syslog;
+static enum log_level log_max = LOG_LEVEL_INFO;
+static char log_prefix[LOG_PREFIX_MAX];	/* "ident[pid]: " */
+static size_t log_prefix_len;
+static char log_syslog_tag[LOG_PREFIX_MAX];	/* "ident[pid]", openlog() keeps the pointer */
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+/* Guards the buffer, its owner and every write to stderr. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_buffer[LOG_BUFFER_SIZE];
+static size_t log_buffered;
+static bool log_buffer_owned;		/* some thread holds its lines back */
+/* Non-zero only in the thread that owns the buffer: its begin count. */
+static _Thread_local unsigned log_buffer_depth;
+
+static const int syslog_priority[] = {
+	[LOG_LEVEL_ERR] = LOG_ERR,
+	[LOG_LEVEL_WARN] = LOG_WARNING,
+	[LOG_LEVEL_INFO] = LOG_INFO,
+	[LOG_LEVEL_DEBUG] = LOG_DEBUG,
+};
+
+static const char *const level_prefix[] = {
+	[LOG_LEVEL_ERR] = "error: ",
+	[LOG_LEVEL_WARN] = "warning: ",
+	[LOG_LEVEL_INFO] = "",
+	[LOG_LEVEL_DEBUG] = "debug: ",
+};
+
+/* Once per process: the prefix for a sink never opened, and the hooks
+ * that keep the buffer and the pid right across fork() and exit(). */
+static void log_init(void)
+{
+	log_set_prefix();
+	pthread_atfork(log_fork_prepare, log_fork_parent, log_fork_child);
+	atexit(log_flush);
+}
+
+/* Called while the process has one thread (set-up, or a fork child). */
+static void log_set_prefix(void)
+{
+	long pid = (long)getpid();
+	int n = snprintf(log_prefix, sizeof(log_prefix), "%s[%ld]: ", log_ident, pid);
+
+	if (n < 0)
+		n = 0;
+	/* A cut prefix is still a prefix. */
+	log_prefix_len = (size_t)n < sizeof(log_prefix) ? (size_t)n : sizeof(log_prefix) - 1;
+	snprintf(log_syslog_tag, sizeof(log_syslog_tag), "%s[%ld]", log_ident, pid);
+}
+
+void log_open_syslog(const char *ident)
+{
+	pthread_once(&log_once, log_init);
+	log_flush();	/* what was held back belongs to stderr */
+	log_ident = ident;
+	log_set_prefix();
+	openlog(log_syslog_tag, LOG_NDELAY, LOG_MAIL);
+	log_to_syslog = 1;
+}
+
+void log_open_stderr(const char *ident)
+{
+	pthread_once(&log_once, log_init);
+	log_ident = ident;
+	log_set_prefix();
+	log_to_syslog = 0;
+}
+
+void log_set_level(enum log_level max)
+{
+	log_max = max;
+}
+
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	size_t len;
+
+	if (level > log_max)
+		return;
+	if (log_to_syslog) {
+		/* One datagram per line: nothing to batch. */
+		vsnprintf(line, sizeof(line), fmt, ap);
+		syslog(syslog_priority[level], "%s%s", level_prefix[level], line);
+		return;
+	}
+	pthread_once(&log_once, log_init);
+	len = log_format_line(line, sizeof(line), level, fmt, ap);
+	pthread_mutex_lock(&log_lock);
+	if (log_buffer_depth > 0)
+		log_buffer_put(line, len);
+	else
+		log_write_all(line, len);
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* "ident[pid]: warning: message\n", cut to fit cap; returns its length
+ * (the line is not NUL-terminated). */
+static size_t log_format_line(char *line, size_t cap, enum log_level level, const char *fmt,
+			      va_list ap)
+{
+	size_t len = log_prefix_len, tag = strlen(level_prefix[level]);
+	int n;
+
+	memcpy(line, log_prefix, len);
+	memcpy(line + len, level_prefix[level], tag);
+	len += tag;
+	/* The NUL that vsnprintf() puts last is where the newline goes. */
+	n = vsnprintf(line + len, cap - len, fmt, ap);
+	if (n > 0)
+		len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
+	line[len++] = '\n';
+	return len;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LEVEL_ERR, fmt, ap);
+	va_end(ap);
+	log_flush();
+	exit(70);	/* EX_SOFTWARE */
+}
+
+/* ---- holding lines back ---- */
+
+void log_buffer_begin(void)
+{
+	pthread_once(&log_once, log_init);
+	if (log_buffer_depth > 0) {
+		log_buffer_depth++;
+		return;
+	}
+	pthread_mutex_lock(&log_lock);
+	if (!log_buffer_owned) {
+		log_buffer_owned = true;
+		log_buffer_depth = 1;
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+void log_buffer_end(void)
+{
+	if (log_buffer_depth == 0 || --log_buffer_depth > 0)
+		return;
+	pthread_mutex_lock(&log_lock);
+	log_write_buffer();
+	log_buffer_owned = false;
+	pthread_mutex_unlock(&log_lock);
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&log_lock);
+	log_write_buffer();
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* Lock held. A full buffer is written out first, so lines stay in order. */
+static void log_buffer_put(const char *line, size_t len)
+{
+	if (log_buffered + len > sizeof(log_buffer))
+		log_write_buffer();
+	memcpy(log_buffer + log_buffered, line, len);
+	log_buffered += len;
+}
+
+/* Lock held. */
+static void log_write_buffer(void)
+{
+	if (log_buffered == 0)
+		return;
+	log_write_all(log_buffer, log_buffered);
+	log_buffered = 0;
+}
+
+/* Lock held. A line that cannot be written has nowhere to be reported. */
+static void log_write_all(const char *data, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(STDERR_FILENO, data, len);
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+		} else if (n < 0 && errno != EINTR) {
+			return;
+		}
+	}
+}
+
+/* ---- fork ---- */
+
+static void log_fork_prepare(void)
+{
+	pthread_mutex_lock(&log_lock);
+}
+
+static void log_fork_parent(void)
+{
+	pthread_mutex_unlock(&log_lock);
+}
+
+/*
+ * The child has one thread, the one that forked. Lines held back are the
+ * parent's to write; the buffer stays owned only if the forking thread
+ * owned it. The pid changed: the prefix and the syslog tag (rewritten in
+ * place, where openlog() points) say so.
+ */
+static void log_fork_child(void)
+{
+	log_buffered = 0;
+	if (log_buffer_depth == 0)
+		log_buffer_owned = false;
+	log_set_prefix();
+	pthread_mutex_unlock(&log_lock);
+}

@@ -1,0 +1,653 @@
+/*
+ * mxpath.c - the admin command: show a route, check a configuration
+ *
+ *   mxpath route [-c FILE] [--dns ADDR[:PORT][,...]] [--self NAME]...
+ *                [--self-address IP]... [--no-auto-self] [--json] ADDRESS|DOMAIN...
+ *   mxpath check [-c FILE]
+ *   mxpath stats [-c FILE] [--socket SPEC]
+ *   mxpath --version | --help
+ *
+ * `route` runs the daemon's own machinery (event loop, router, cache,
+ * resolver) in this process: every address is decided concurrently, each
+ * on its own (its own shuffle), and printed in argument order. Exit
+ * status: 0 all relay or local, 1 a reject, 75 a tempfail (it wins over
+ * a reject: the answer is not final), 64 usage, 78 configuration.
+ *
+ * A hidden test option, `route --repeat-after MS`, decides everything
+ * once more MS milliseconds after the first round, with the same cache:
+ * the integration tests use it to see TTL expiry and serve-stale.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "mxpath/engine/address.h"
+#include "mxpath/base/common.h"
+#include "mxpath/config/config.h"
+#include "mxpath/doors/control.h"
+#include "mxpath/runtime/evloop.h"
+#include "mxpath/engine/policy.h"
+#include "mxpath/engine/route_json.h"
+#include "mxpath/engine/route_text.h"
+#include "mxpath/dns/router.h"
+#include "mxpath/dns/sysident.h"
+
+#define EXIT_REJECT 1
+#define HELP_SHOWN (-1)		/* route_parse_options(): --help printed, exit 0 */
+#define DNS_OPTION_MAX 4096
+
+enum { OPT_DNS = 256, OPT_SELF, OPT_SELF_ADDRESS, OPT_NO_AUTO_SELF, OPT_JSON, OPT_REPEAT_AFTER,
+       OPT_SOCKET, OPT_HELP };
+
+struct route_options {
+	const char *config;
+	const char *dns;
+	char **self_names;
+	size_t n_self_names;
+	struct mx_addr *self_addrs;
+	size_t n_self_addrs;
+	bool no_auto_self;
+	bool json;
+	long repeat_after_ms;		/* -1: no second round */
+};
+
+/* One address's formatted answer. */
+struct answer {
+	char *text;
+	size_t len;
+	enum route_action action;
+};
+
+/* A round of concurrent decisions. */
+struct batch {
+	struct evloop *loop;
+	bool json;
+	bool submitting;
+	size_t remaining;
+	char **addresses;
+	struct answer *answers;
+	size_t n;
+};
+
+struct answer_ctx {
+	struct batch *batch;
+	size_t index;
+};
+
+static int cmd_route(int argc, char **argv);
+static int cmd_check(int argc, char **argv);
+static int cmd_stats(int argc, char **argv);
+static void usage(FILE *fp);
+static int usage_error(const char *fmt, ...) MX_PRINTF(1, 2);
+
+static int route_parse_options(int argc, char **argv, struct route_options *opt);
+static void route_options_free(struct route_options *opt);
+static int route_run(struct router *router, struct evloop *loop, bool json, char **addresses,
+		     size_t n);
+static void route_on_done(void *arg, const struct route *route);
+static void route_on_repeat(void *arg);
+static int exit_status_of(const struct answer *answers, size_t n);
+
+static int policy_load(const char *path, struct policy **out);
+static int policy_apply_route_options(struct policy *policy, const struct route_options *opt);
+static int policy_set_dns(struct policy *policy, const char *list);
+static void policy_add_self_name(struct policy *policy, const char *name);
+static void policy_add_self_address(struct policy *policy, const struct mx_addr *addr);
+
+static void check_print_summary(FILE *fp, const struct policy *policy);
+static void check_print_self(FILE *fp, const struct policy *policy);
+static void check_print_names(FILE *fp, const char *label, char *const *names, size_t n);
+static void check_print_hosts(FILE *fp, const struct policy_host *hosts, size_t n);
+static void check_print_dns(FILE *fp, const struct policy *policy);
+static void check_print_mx(FILE *fp, const struct policy *policy);
+static void check_print_door(FILE *fp, const char *label, const struct policy *policy,
+			     const struct policy_socket *socket);
+
+int main(int argc, char **argv)
+{
+	log_open_stderr("mxpath");
+	if (argc < 2)
+		return usage_error("a command is required");
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("mxpath %s\n", MXPATH_VERSION);
+		return EX_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return EX_OK;
+	}
+	if (strcmp(argv[1], "route") == 0)
+		return cmd_route(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "stats") == 0)
+		return cmd_stats(argc - 1, argv + 1);
+	return usage_error("unknown command \"%s\"", argv[1]);
+}
+
+static void usage(FILE *fp)
+{
+	fputs("usage: mxpath route [-c FILE] [--dns ADDR[:PORT][,...]] [--self NAME]...\n"
+	      "                    [--self-address IP]... [--no-auto-self] [--json]\n"
+	      "                    ADDRESS|DOMAIN...\n"
+	      "       mxpath check [-c FILE]\n"
+	      "       mxpath stats [-c FILE] [--socket SPEC]\n"
+	      "       mxpath --version | --help\n"
+	      "\n"
+	      "  route   decide where mail for each address goes, and explain why\n"
+	      "  check   validate the configuration and summarise it\n"
+	      "  stats   print the running daemon's counters\n"
+	      "\n"
+	      "  -c FILE           configuration (default " CONFIG_DEFAULT_FILE
+	      " if present,\n"
+	      "                    else the built-in defaults)\n"
+	      "  --dns LIST        ask these DNS servers instead of dns.servers\n"
+	      "  --self NAME       one more name of this host (repeatable)\n"
+	      "  --self-address IP one more address of this host (repeatable)\n"
+	      "  --no-auto-self    do not count the system host name and interface addresses\n"
+	      "  --json            one JSON object per address, one per line\n"
+	      "  --socket SPEC     the daemon's control socket (default control.socket)\n"
+	      "\n"
+	      "exit: 0 relay/local, 1 reject, 75 tempfail, 64 usage, 78 configuration\n",
+	      fp);
+}
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mxpath: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	usage(stderr);
+	return EX_USAGE;
+}
+
+/* ---- route ---- */
+
+static int cmd_route(int argc, char **argv)
+{
+	struct route_options opt = { .repeat_after_ms = -1 };
+	struct policy *policy = NULL;
+	struct evloop *loop = NULL;
+	struct router *router = NULL;
+	char err[CONFIG_ERROR_MAX];
+	int rc = route_parse_options(argc, argv, &opt);
+
+	if (rc != EX_OK) {
+		rc = rc == HELP_SHOWN ? EX_OK : rc;
+		goto out;
+	}
+	if (optind >= argc) {
+		rc = usage_error("route: an address or domain is required");
+		goto out;
+	}
+	if (policy_load(opt.config, &policy) < 0) {
+		rc = EX_CONFIG;
+		goto out;
+	}
+	rc = policy_apply_route_options(policy, &opt);
+	if (rc != EX_OK)
+		goto out;
+	loop = evloop_new();
+	router = router_new(loop, policy, err, sizeof(err));
+	if (router == NULL) {
+		fprintf(stderr, "mxpath: %s\n", err);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	rc = route_run(router, loop, opt.json, argv + optind, (size_t)(argc - optind));
+	if (opt.repeat_after_ms >= 0) {
+		evloop_timer_add(loop, (uint64_t)opt.repeat_after_ms, route_on_repeat, loop);
+		evloop_run(loop);
+		rc = route_run(router, loop, opt.json, argv + optind, (size_t)(argc - optind));
+	}
+out:
+	router_free(&router);
+	evloop_free(&loop);
+	policy_unref(&policy);
+	route_options_free(&opt);
+	return rc;
+}
+
+static int route_parse_options(int argc, char **argv, struct route_options *opt)
+{
+	static const struct option longopts[] = {
+		{ "dns", required_argument, NULL, OPT_DNS },
+		{ "self", required_argument, NULL, OPT_SELF },
+		{ "self-address", required_argument, NULL, OPT_SELF_ADDRESS },
+		{ "no-auto-self", no_argument, NULL, OPT_NO_AUTO_SELF },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "repeat-after", required_argument, NULL, OPT_REPEAT_AFTER },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	char normal[MX_NAME_BUF];
+	const char *why;
+	struct mx_addr addr;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			opt->config = optarg;
+			break;
+		case OPT_DNS:
+			opt->dns = optarg;
+			break;
+		case OPT_SELF:
+			if (domain_normalize(optarg, strlen(optarg), normal, &why) < 0)
+				return usage_error("--self %s: %s", optarg, why);
+			opt->self_names = xreallocarray(opt->self_names, opt->n_self_names + 1,
+							sizeof(*opt->self_names));
+			opt->self_names[opt->n_self_names++] = xstrdup(normal);
+			break;
+		case OPT_SELF_ADDRESS:
+			if (addr_parse(optarg, &addr) < 0)
+				return usage_error("--self-address %s: not an IP address", optarg);
+			opt->self_addrs = xreallocarray(opt->self_addrs, opt->n_self_addrs + 1,
+							sizeof(*opt->self_addrs));
+			opt->self_addrs[opt->n_self_addrs++] = addr;
+			break;
+		case OPT_NO_AUTO_SELF:
+			opt->no_auto_self = true;
+			break;
+		case OPT_JSON:
+			opt->json = true;
+			break;
+		case OPT_REPEAT_AFTER:
+			errno = 0;
+			opt->repeat_after_ms = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || opt->repeat_after_ms < 0 ||
+			    opt->repeat_after_ms > INT_MAX)
+				return usage_error("--repeat-after %s: not a number of milliseconds",
+						   optarg);
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return HELP_SHOWN;
+		default:
+			return usage_error("route: bad option");
+		}
+	}
+	return EX_OK;
+}
+
+static void route_options_free(struct route_options *opt)
+{
+	for (size_t i = 0; i < opt->n_self_names; i++)
+		free(opt->self_names[i]);
+	free(opt->self_names);
+	free(opt->self_addrs);
+	opt->self_names = NULL;
+	opt->self_addrs = NULL;
+}
+
+/* Submits every address at once, runs the loop until all are decided,
+ * prints in argument order; returns the exit status. */
+static int route_run(struct router *router, struct evloop *loop, bool json, char **addresses,
+		     size_t n)
+{
+	struct batch batch = { .loop = loop, .json = json, .addresses = addresses, .n = n };
+	struct answer_ctx *ctx = xcalloc(n, sizeof(*ctx));
+	int rc;
+
+	batch.answers = xcalloc(n, sizeof(*batch.answers));
+	batch.remaining = n;
+	batch.submitting = true;
+	for (size_t i = 0; i < n; i++) {
+		ctx[i].batch = &batch;
+		ctx[i].index = i;
+		router_decide(router, addresses[i], NULL, route_on_done, &ctx[i]);
+	}
+	batch.submitting = false;
+	if (batch.remaining > 0)
+		evloop_run(loop);
+	for (size_t i = 0; i < n; i++) {
+		if (!json && i > 0)
+			fputc('\n', stdout);
+		fwrite(batch.answers[i].text, 1, batch.answers[i].len, stdout);
+	}
+	fflush(stdout);
+	rc = exit_status_of(batch.answers, n);
+	for (size_t i = 0; i < n; i++)
+		free(batch.answers[i].text);
+	free(batch.answers);
+	free(ctx);
+	return rc;
+}
+
+static void route_on_done(void *arg, const struct route *route)
+{
+	struct answer_ctx *ctx = arg;
+	struct batch *batch = ctx->batch;
+	struct answer *answer = &batch->answers[ctx->index];
+	const char *address = batch->addresses[ctx->index];
+	FILE *fp = open_memstream(&answer->text, &answer->len);
+
+	if (fp == NULL)
+		fatal("open_memstream: %s", strerror(errno));
+	if (batch->json)
+		route_json_write(fp, address, route);
+	else
+		route_text_write(fp, address, route);
+	if (fclose(fp) != 0)
+		fatal("formatting the route for %s: %s", address, strerror(errno));
+	answer->action = route->action;
+	/* A decision done before the loop runs must not leave a stop behind. */
+	if (--batch->remaining == 0 && !batch->submitting)
+		evloop_stop(batch->loop);
+}
+
+static void route_on_repeat(void *arg)
+{
+	evloop_stop(arg);
+}
+
+static int exit_status_of(const struct answer *answers, size_t n)
+{
+	int rc = EX_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		if (answers[i].action == ROUTE_TEMPFAIL)
+			return EX_TEMPFAIL;
+		if (answers[i].action == ROUTE_REJECT)
+			rc = EXIT_REJECT;
+	}
+	return rc;
+}
+
+/* ---- the configuration ---- */
+
+/* -c FILE, else the default file if present, else the defaults. Errors
+ * are printed as FILE:LINE: message. */
+static int policy_load(const char *path, struct policy **out)
+{
+	char err[CONFIG_ERROR_MAX];
+
+	if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) == 0)
+		path = CONFIG_DEFAULT_FILE;
+	if (path == NULL) {
+		*out = config_defaults();
+		return 0;
+	}
+	if (config_load_file(path, out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int policy_apply_route_options(struct policy *policy, const struct route_options *opt)
+{
+	if (opt->dns != NULL && policy_set_dns(policy, opt->dns) < 0)
+		return EX_USAGE;
+	for (size_t i = 0; i < opt->n_self_names; i++)
+		policy_add_self_name(policy, opt->self_names[i]);
+	for (size_t i = 0; i < opt->n_self_addrs; i++)
+		policy_add_self_address(policy, &opt->self_addrs[i]);
+	if (opt->no_auto_self)
+		policy->self_auto = false;
+	return EX_OK;
+}
+
+/*
+ * --dns a,b: the list goes through the configuration loader as
+ * dns.servers, so it is checked and normalised exactly as in a file.
+ */
+static int policy_set_dns(struct policy *policy, const char *list)
+{
+	char text[DNS_OPTION_MAX], err[CONFIG_ERROR_MAX];
+	struct policy *parsed = NULL;
+	size_t used;
+	const char *p;
+
+	used = (size_t)snprintf(text, sizeof(text), "dns = { servers = [ \"");
+	for (p = list; *p != '\0' && used < sizeof(text) - 16; p++) {
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) {
+			fprintf(stderr, "mxpath: --dns: bad character in \"%s\"\n", list);
+			return -1;
+		}
+		if (*p == ',')
+			used += (size_t)snprintf(text + used, sizeof(text) - used, "\", \"");
+		else
+			text[used++] = *p;
+	}
+	if (*p != '\0') {
+		fprintf(stderr, "mxpath: --dns: list too long\n");
+		return -1;
+	}
+	snprintf(text + used, sizeof(text) - used, "\" ]; };");
+	if (config_load_string(text, "--dns", &parsed, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxpath: %s\n", err);
+		return -1;
+	}
+	for (size_t i = 0; i < policy->dns.n_servers; i++)
+		free(policy->dns.servers[i]);
+	free(policy->dns.servers);
+	policy->dns.servers = parsed->dns.servers;
+	policy->dns.n_servers = parsed->dns.n_servers;
+	parsed->dns.servers = NULL;
+	parsed->dns.n_servers = 0;
+	policy_unref(&parsed);
+	return 0;
+}
+
+static void policy_add_self_name(struct policy *policy, const char *name)
+{
+	policy->self_names = xreallocarray(policy->self_names, policy->n_self_names + 1,
+					   sizeof(*policy->self_names));
+	policy->self_names[policy->n_self_names++] = xstrdup(name);
+}
+
+static void policy_add_self_address(struct policy *policy, const struct mx_addr *addr)
+{
+	policy->self_addrs = xreallocarray(policy->self_addrs, policy->n_self_addrs + 1,
+					   sizeof(*policy->self_addrs));
+	policy->self_addrs[policy->n_self_addrs++] = *addr;
+}
+
+/* ---- check ---- */
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	struct policy *policy;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (c == 'c') {
+			path = optarg;
+		} else if (c == OPT_HELP) {
+			usage(stdout);
+			return EX_OK;
+		} else {
+			return usage_error("check: bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("check: unexpected argument \"%s\"", argv[optind]);
+	if (policy_load(path, &policy) < 0)
+		return EX_CONFIG;
+	check_print_summary(stdout, policy);
+	policy_unref(&policy);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
+static void check_print_summary(FILE *fp, const struct policy *policy)
+{
+	fprintf(fp, "%s: configuration ok\n", policy->file ? policy->file : "(defaults)");
+	check_print_self(fp, policy);
+	check_print_names(fp, "local hosts", policy->local_hosts, policy->n_local_hosts);
+	for (size_t i = 0; i < policy->n_clusters; i++) {
+		fprintf(fp, "%-14s%s ->", i == 0 ? "clusters" : "", policy->clusters[i].name);
+		check_print_hosts(fp, policy->clusters[i].members, policy->clusters[i].n_members);
+		fputc('\n', fp);
+	}
+	if (policy->n_clusters == 0)
+		fprintf(fp, "%-14s(none)\n", "clusters");
+	for (size_t i = 0; i < policy->n_routes; i++) {
+		const struct policy_route *route = &policy->routes[i];
+
+		fprintf(fp, "%-14s%s ->", i == 0 ? "routes" : "", route->pattern);
+		check_print_hosts(fp, route->hosts, route->n_hosts);
+		for (size_t j = 0; j < route->n_dns; j++)
+			fprintf(fp, "%s%s", j ? ", " : "; dns ", route->dns[j]);
+		fputc('\n', fp);
+	}
+	if (policy->n_routes == 0)
+		fprintf(fp, "%-14s(none)\n", "routes");
+	check_print_names(fp, "fallback", policy->fallback_relays, policy->n_fallback_relays);
+	check_print_dns(fp, policy);
+	check_print_mx(fp, policy);
+	check_print_door(fp, "milter", policy, &policy->milter.socket);
+	check_print_door(fp, "socketmap", policy, &policy->socketmap.socket);
+	check_print_door(fp, "control", policy, &policy->control.socket);
+	fprintf(fp, "%-14s%s:%s\n", "runs as", policy->user ? policy->user : "-",
+		policy->group ? policy->group : "-");
+}
+
+/* What the route engine will take as self: the identity sysident builds. */
+static void check_print_self(FILE *fp, const struct policy *policy)
+{
+	struct identity *self = sysident_build(policy);
+
+	fprintf(fp, "%-14s", "self names");
+	for (size_t i = 0; i < self->n_names; i++)
+		fprintf(fp, "%s%s", i ? ", " : "", self->names[i]);
+	fprintf(fp, "%s\n", self->n_names == 0 ? "(none)" : "");
+	fprintf(fp, "%-14s%s", "self addrs", policy->self_auto ? "auto: " : "");
+	for (size_t i = 0; i < self->n_addrs; i++) {
+		char text[MX_ADDR_TEXT_MAX];
+
+		fprintf(fp, "%s%s", i ? ", " : "", addr_format(&self->addrs[i], text, sizeof(text)));
+	}
+	fprintf(fp, "%s\n", self->n_addrs == 0 ? "(none)" : "");
+	identity_free(&self);
+}
+
+static void check_print_names(FILE *fp, const char *label, char *const *names, size_t n)
+{
+	fprintf(fp, "%-14s", label);
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "%s%s", i ? ", " : "", names[i]);
+	fprintf(fp, "%s\n", n == 0 ? "(none)" : "");
+}
+
+static void check_print_hosts(FILE *fp, const struct policy_host *hosts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "%s %s %u", i ? "," : "", hosts[i].host, hosts[i].pref);
+}
+
+static void check_print_dns(FILE *fp, const struct policy *policy)
+{
+	fprintf(fp, "%-14s", "dns");
+	if (policy->dns.n_servers == 0)
+		fputs("servers of /etc/resolv.conf", fp);
+	for (size_t i = 0; i < policy->dns.n_servers; i++)
+		fprintf(fp, "%s%s", i ? ", " : "", policy->dns.servers[i]);
+	fprintf(fp, "; timeout %u ms, %u tries\n", policy->dns.timeout_ms, policy->dns.tries);
+	fprintf(fp, "%-14s%u entries, ttl %u..%u s, failures %u s, serve stale %u s\n", "dns cache",
+		policy->dns.cache_entries, policy->dns.min_ttl, policy->dns.max_ttl,
+		policy->dns.failure_ttl, policy->dns.serve_stale);
+}
+
+static void check_print_mx(FILE *fp, const struct policy *policy)
+{
+	static const char *const verdict[] = { [VERDICT_REJECT] = "reject",
+					       [VERDICT_TEMPFAIL] = "tempfail" };
+
+	fprintf(fp, "%-14s%s; at most %u hosts, %u addresses; %s%s%s; null MX %s, self best %s\n",
+		"mx", policy->mx.randomize ? "shuffled" : "not shuffled", policy->mx.max_hosts,
+		policy->mx.max_addresses, policy->mx.ipv4 ? "IPv4" : "",
+		policy->mx.ipv4 && policy->mx.ipv6 ? "+" : "", policy->mx.ipv6 ? "IPv6" : "",
+		verdict[policy->mx.null_mx], verdict[policy->mx.self_best]);
+	fprintf(fp, "%-14s", "ignored");
+	for (size_t i = 0; i < policy->mx.n_ignore_targets; i++) {
+		char text[MX_ADDR_TEXT_MAX];
+		const struct mx_cidr *c = &policy->mx.ignore_targets[i];
+
+		fprintf(fp, "%s%s/%u", i ? ", " : "", addr_format(&c->net, text, sizeof(text)),
+			c->prefix);
+	}
+	fprintf(fp, "%s\n", policy->mx.n_ignore_targets == 0 ? "(none)" : "");
+}
+
+/* A unix socket's owner and group default to the daemon's user and group. */
+static void check_print_door(FILE *fp, const char *label, const struct policy *policy,
+			     const struct policy_socket *socket)
+{
+	const char *owner = socket->owner ? socket->owner : policy->user;
+	const char *group = socket->group ? socket->group : policy->group;
+
+	if (socket->spec == NULL) {
+		fprintf(fp, "%-14sdisabled\n", label);
+		return;
+	}
+	fprintf(fp, "%-14s%s", label, socket->spec);
+	if (strncmp(socket->spec, "unix:", 5) == 0)
+		fprintf(fp, " (%s:%s, mode %04o)", owner ? owner : "root", group ? group : "root",
+			(unsigned)socket->mode);
+	fputc('\n', fp);
+}
+
+/* ---- stats ---- */
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *spec = NULL;
+	char err[CONFIG_ERROR_MAX];
+	struct policy *policy = NULL;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (c == 'c') {
+			path = optarg;
+		} else if (c == OPT_SOCKET) {
+			spec = optarg;
+		} else if (c == OPT_HELP) {
+			usage(stdout);
+			return EX_OK;
+		} else {
+			return usage_error("stats: bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("stats: unexpected argument \"%s\"", argv[optind]);
+	if (spec == NULL) {
+		if (policy_load(path, &policy) < 0)
+			return EX_CONFIG;
+		spec = policy->control.socket.spec;
+		if (spec == NULL) {
+			fprintf(stderr, "mxpath: %s: no control socket configured (control.socket)\n",
+				policy->file ? policy->file : "(defaults)");
+			policy_unref(&policy);
+			return EX_CONFIG;
+		}
+	}
+	rc = control_fetch_stats(spec, stdout, err, sizeof(err)) == 0 ? EX_OK : EX_UNAVAILABLE;
+	if (rc != EX_OK)
+		fprintf(stderr, "mxpath: %s\n", err);
+	policy_unref(&policy);
+	return rc;
+}

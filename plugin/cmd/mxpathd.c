@@ -1,0 +1,714 @@
+/*
+ * mxpathd.c - the daemon: both doors around one router
+ *
+ * Start-up, in this order: read and check the configuration; open every
+ * socket as root (socketmap, control, milter); leave the terminal; write
+ * the pid file; give up root; start the event-loop thread (router,
+ * resolver, cache, socketmap, control) and the signal thread; serve.
+ *
+ * Signals are blocked in every thread and taken with sigwait():
+ *   SIGUSR1                  reload the configuration (our signal thread);
+ *   SIGTERM, SIGINT, SIGHUP  stop gracefully: with the milter door, by
+ *                            libmilter's own signal thread (smfi_main), and
+ *                            by ours without it. HUP stops rather than
+ *                            reloads so it means one thing in both set-ups.
+ * A stop closes the doors and removes their unix sockets (nothing new is
+ * accepted), answers what is in flight (milter sessions finish: milter_run()
+ * waits for them; socketmap lookups still waiting for DNS get their real
+ * answer if it comes within STOP_DRAIN_MS, and a temporary failure past it,
+ * when the router goes, so the MTA retries), removes the pid file, and
+ * exits 0. With the milter door a stop takes up to 5 s more: libmilter
+ * looks at its stop flag that often.
+ *
+ * Not here: how a door speaks its protocol, how routes are decided, how
+ * the configuration is parsed, how a process detaches (daemon.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mxpath/base/common.h"
+#include "mxpath/config/config.h"
+#include "mxpath/doors/control.h"
+#include "mxpath/runtime/daemon.h"
+#include "mxpath/runtime/evloop.h"
+#include "mxpath/runtime/listen.h"
+#include "mxpath/doors/milter.h"
+#include "mxpath/engine/policy.h"
+#include "mxpath/dns/router.h"
+#include "mxpath/doors/socketmap.h"
+
+#define EXIT_USAGE 64		/* sysexits.h EX_USAGE */
+#define ERR_MAX CONFIG_ERROR_MAX
+#define STOP_DRAIN_MS 5000	/* how long a stop waits for decisions in flight */
+#define STOP_POLL_MS 20
+
+struct mxpathd {
+	char *config_path;		/* absolute: reloads happen after chdir("/") */
+	char *pidfile;			/* -p, else the policy's; NULL: none */
+	bool foreground;
+
+	struct policy *policy;		/* the one started with: sockets come from it */
+	struct daemon_user user;
+	struct policy_socket socketmap_socket, control_socket, milter_socket;
+
+	struct evloop *loop;
+	struct router *router;
+	struct socketmap *socketmap;	/* NULL: door disabled */
+	struct control *control;	/* NULL: no control socket */
+	int socketmap_fd, control_fd;	/* listening; the doors only watch them */
+	bool socketmap_open, control_open;	/* we created these sockets */
+	bool milter_enabled;
+
+	pthread_t loop_thread, signal_thread;
+	bool loop_running, signal_running;
+	sigset_t signals;		/* what our signal thread waits for */
+	atomic_bool signal_quit;	/* tells the signal thread to return */
+
+	pthread_mutex_t lock;		/* guards what follows */
+	pthread_cond_t cond;
+	bool stop_requested;
+	bool shutting_down;		/* the loop may stop now */
+	bool loop_exited;		/* evloop_run() returned */
+	int exit_code;
+};
+
+/* A function to run on the loop thread while the caller waits. */
+struct loop_call {
+	struct mxpathd *d;
+	void (*fn)(struct mxpathd *d, void *arg);
+	void *arg;
+	bool done;
+};
+
+struct reload_task {
+	struct policy *policy;
+	int rc;
+	char err[ERR_MAX];
+};
+
+static int mxpathd_parse_args(struct mxpathd *d, int argc, char **argv, bool *check_only);
+static void mxpathd_usage(FILE *out);
+static int mxpathd_check(const struct mxpathd *d);
+static int mxpathd_load_config(const char *path, struct policy **out, char *err, size_t errlen);
+static int mxpathd_start(struct mxpathd *d);
+static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen);
+static int mxpathd_open_doors(struct mxpathd *d, char *err, size_t errlen);
+static int mxpathd_become_daemon(struct mxpathd *d, char *err, size_t errlen);
+static int mxpathd_attach_doors(struct mxpathd *d);
+static void mxpathd_start_threads(struct mxpathd *d);
+static void mxpathd_serve(struct mxpathd *d);
+static void mxpathd_shutdown(struct mxpathd *d);
+static void mxpathd_close_listeners(struct mxpathd *d);
+static void mxpathd_drain(struct mxpathd *d);
+static void mxpathd_remove_files(struct mxpathd *d);
+static void mxpathd_free(struct mxpathd *d);
+static void mxpathd_log_started(const struct mxpathd *d);
+static void mxpathd_request_stop(struct mxpathd *d, int exit_code);
+static void mxpathd_reload(struct mxpathd *d);
+static void mxpathd_call_on_loop(struct mxpathd *d, void (*fn)(struct mxpathd *, void *),
+				 void *arg);
+static void loop_call_run(void *arg);
+static void reload_apply(struct mxpathd *d, void *arg);
+static void doors_close(struct mxpathd *d, void *arg);
+static void pending_read(struct mxpathd *d, void *arg);
+static void *loop_thread_main(void *arg);
+static void *signal_thread_main(void *arg);
+static void socket_for_daemon(const struct policy_socket *in, const struct daemon_user *user,
+			      struct policy_socket *out);
+static char *path_absolute(const char *path);
+static const char *door_spec(const struct policy_socket *socket);
+
+int main(int argc, char **argv)
+{
+	struct mxpathd d = { .socketmap_fd = -1, .control_fd = -1 };
+	bool check_only = false;
+	int rc;
+
+	log_open_stderr("mxpathd");
+	rc = mxpathd_parse_args(&d, argc, argv, &check_only);
+	if (rc >= 0) {
+		mxpathd_free(&d);
+		return rc;
+	}
+	if (check_only) {
+		rc = mxpathd_check(&d);
+		mxpathd_free(&d);
+		return rc;
+	}
+	pthread_mutex_init(&d.lock, NULL);
+	pthread_cond_init(&d.cond, NULL);
+	rc = mxpathd_start(&d);
+	if (rc == 0) {
+		mxpathd_serve(&d);
+		mxpathd_shutdown(&d);
+		rc = d.exit_code;
+	}
+	mxpathd_free(&d);
+	pthread_cond_destroy(&d.cond);
+	pthread_mutex_destroy(&d.lock);
+	return rc;
+}
+
+/* -1 to go on; otherwise the exit code. */
+static int mxpathd_parse_args(struct mxpathd *d, int argc, char **argv, bool *check_only)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = CONFIG_DEFAULT_FILE, *pidfile = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:fhp:tV", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'f':
+			d->foreground = true;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 't':
+			*check_only = true;
+			break;
+		case 'h':
+			mxpathd_usage(stdout);
+			return 0;
+		case 'V':
+			printf("mxpathd %s\n", MXPATH_VERSION);
+			return 0;
+		default:
+			mxpathd_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "mxpathd: unexpected argument %s\n", argv[optind]);
+		mxpathd_usage(stderr);
+		return EXIT_USAGE;
+	}
+	d->config_path = path_absolute(config);
+	d->pidfile = pidfile != NULL ? path_absolute(pidfile) : NULL;
+	return -1;
+}
+
+static void mxpathd_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mxpathd [-f] [-t] [-c FILE] [-p PIDFILE]\n"
+		"\n"
+		"Routes mail for Postfix and sendmail through a socketmap and a milter door.\n"
+		"\n"
+		"  -c FILE     the configuration (default %s). mxpathd never\n"
+		"              starts without one: a missing file is an error, not defaults.\n"
+		"  -f          stay in the foreground and log to stderr (default: detach\n"
+		"              once serving, log to syslog, facility mail)\n"
+		"  -t          check the configuration and exit: 0 if it is good, 78 with\n"
+		"              FILE:LINE: message on stderr if not\n"
+		"  -p PIDFILE  write a pid file, removed at exit (overrides pidfile)\n"
+		"  -V          print the version; -h this help\n"
+		"\n"
+		"Signals: SIGUSR1 reloads the configuration (a bad file is refused and the\n"
+		"running one kept; socket, user and pidfile changes need a restart).\n"
+		"SIGTERM, SIGINT and SIGHUP stop gracefully.\n",
+		CONFIG_DEFAULT_FILE);
+}
+
+/* -t: the same checks a start makes of the file itself. */
+static int mxpathd_check(const struct mxpathd *d)
+{
+	struct policy *policy = NULL;
+	char err[ERR_MAX];
+
+	if (mxpathd_load_config(d->config_path, &policy, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return DAEMON_EXIT_CONFIG;
+	}
+	if (policy->milter.socket.spec == NULL && policy->socketmap.socket.spec == NULL)
+		fprintf(stderr, "%s: warning: neither milter.socket nor socketmap.socket is set: "
+			"mxpathd would refuse to start\n", d->config_path);
+	printf("%s: configuration OK\n", d->config_path);
+	policy_unref(&policy);
+	return 0;
+}
+
+static int mxpathd_load_config(const char *path, struct policy **out, char *err, size_t errlen)
+{
+	if (daemon_check_config_file(path, err, errlen) < 0)
+		return -1;
+	return config_load_file(path, out, err, errlen);
+}
+
+/* ---- start-up ---- */
+
+/* 0 when serving; otherwise the exit code, with the reason logged. */
+static int mxpathd_start(struct mxpathd *d)
+{
+	char err[ERR_MAX];
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (mxpathd_load_config(d->config_path, &d->policy, err, sizeof(err)) < 0) {
+		if (access(d->config_path, F_OK) < 0)
+			log_errx("%s (mxpathd never starts without a configuration; name one "
+				 "with -c FILE)", err);
+		else
+			log_errx("%s", err);
+		return DAEMON_EXIT_CONFIG;
+	}
+	rc = mxpathd_prepare(d, err, sizeof(err));
+	if (rc == 0 && mxpathd_open_doors(d, err, sizeof(err)) < 0)
+		rc = 1;
+	if (rc == 0 && mxpathd_become_daemon(d, err, sizeof(err)) < 0)
+		rc = 1;
+	if (rc != 0) {
+		log_errx("%s", err);
+		mxpathd_remove_files(d);
+		return rc;
+	}
+	if (mxpathd_attach_doors(d) < 0) {
+		mxpathd_remove_files(d);
+		return 1;
+	}
+	mxpathd_start_threads(d);
+	daemon_stats_started(d->milter_enabled);
+	mxpathd_log_started(d);
+	daemon_detach_done();
+	return 0;
+}
+
+/* Everything that can be refused before a socket is opened. */
+static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen)
+{
+	const struct policy *p = d->policy;
+
+	if (p->milter.socket.spec == NULL && p->socketmap.socket.spec == NULL) {
+		snprintf(err, errlen, "%s: neither milter.socket nor socketmap.socket is set: "
+			 "nothing to serve", d->config_path);
+		return DAEMON_EXIT_CONFIG;
+	}
+	if (d->pidfile == NULL && p->pidfile != NULL)
+		d->pidfile = xstrdup(p->pidfile);
+	if (daemon_find_user(p, &d->user, err, errlen) < 0)
+		return DAEMON_EXIT_CONFIG;
+	if (daemon_check_socket_dir(&p->socketmap.socket, "socketmap.socket", err, errlen) < 0 ||
+	    daemon_check_socket_dir(&p->milter.socket, "milter.socket", err, errlen) < 0 ||
+	    daemon_check_socket_dir(&p->control.socket, "control.socket", err, errlen) < 0)
+		return 1;
+	socket_for_daemon(&p->socketmap.socket, &d->user, &d->socketmap_socket);
+	socket_for_daemon(&p->control.socket, &d->user, &d->control_socket);
+	socket_for_daemon(&p->milter.socket, &d->user, &d->milter_socket);
+	if (chdir("/") < 0) {
+		snprintf(err, errlen, "chdir /: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* As root: the router, then every listening socket. */
+static int mxpathd_open_doors(struct mxpathd *d, char *err, size_t errlen)
+{
+	mode_t old_mask;
+	int rc;
+
+	d->loop = evloop_new();
+	d->router = router_new(d->loop, d->policy, err, errlen);
+	if (d->router == NULL)
+		return -1;
+	if (d->socketmap_socket.spec != NULL) {
+		d->socketmap_fd = listen_open(&d->socketmap_socket, "socketmap.socket", err, errlen);
+		if (d->socketmap_fd < 0)
+			return -1;
+		d->socketmap_open = true;
+	}
+	if (d->control_socket.spec != NULL) {
+		d->control_fd = listen_open(&d->control_socket, "control.socket", err, errlen);
+		if (d->control_fd < 0)
+			return -1;
+		d->control_open = true;
+	}
+	if (d->milter_socket.spec == NULL)
+		return 0;
+	/* libmilter binds with the process umask: nobody may connect before
+	 * milter_setup() sets the mode. */
+	old_mask = umask(0177);
+	rc = milter_setup(d->router, &d->milter_socket, d->policy->milter.timeout, err, errlen);
+	umask(old_mask);
+	if (rc < 0)
+		return -1;
+	d->milter_enabled = true;
+	return 0;
+}
+
+/* Leave the terminal, take the pid file, give up root, block signals. */
+static int mxpathd_become_daemon(struct mxpathd *d, char *err, size_t errlen)
+{
+	if (!d->foreground && daemon_detach(err, errlen) < 0)
+		return -1;
+	if (d->pidfile != NULL && daemon_pidfile_write(d->pidfile, err, errlen) < 0)
+		return -1;
+	if (daemon_drop_privileges(&d->user, err, errlen) < 0)
+		return -1;
+	/* Before any thread exists, so that every thread inherits the mask
+	 * and only sigwait() ever takes these. */
+	sigemptyset(&d->signals);
+	sigaddset(&d->signals, SIGUSR1);
+	sigaddset(&d->signals, SIGTERM);
+	sigaddset(&d->signals, SIGINT);
+	sigaddset(&d->signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &d->signals, NULL);
+	/* With the milter door, smfi_main()'s own thread takes the stop signals. */
+	if (d->milter_enabled) {
+		sigemptyset(&d->signals);
+		sigaddset(&d->signals, SIGUSR1);
+	}
+	return 0;
+}
+
+/* The doors on the loop (not running yet: set-up may watch from here). */
+static int mxpathd_attach_doors(struct mxpathd *d)
+{
+	if (d->socketmap_fd >= 0) {
+		d->socketmap = socketmap_new(d->loop, d->router, d->socketmap_fd);
+		if (d->socketmap == NULL)
+			return -1;	/* logged */
+	}
+	if (d->control_fd >= 0) {
+		d->control = control_new(d->loop, d->control_fd, d->router, d->socketmap);
+		if (d->control == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void mxpathd_start_threads(struct mxpathd *d)
+{
+	int rc;
+
+	/* From here on, other threads may log: choose the sink first. */
+	if (!d->foreground)
+		log_open_syslog("mxpathd");
+	rc = pthread_create(&d->loop_thread, NULL, loop_thread_main, d);
+	if (rc != 0)
+		fatal("cannot start the event-loop thread: %s", strerror(rc));
+	d->loop_running = true;
+	rc = pthread_create(&d->signal_thread, NULL, signal_thread_main, d);
+	if (rc != 0)
+		fatal("cannot start the signal thread: %s", strerror(rc));
+	d->signal_running = true;
+}
+
+static void mxpathd_log_started(const struct mxpathd *d)
+{
+	log_info("mxpathd %s started: config %s; socketmap %s; milter %s; control %s; "
+		 "user %s", MXPATH_VERSION, d->config_path, door_spec(&d->socketmap_socket),
+		 door_spec(&d->milter_socket), door_spec(&d->control_socket), d->user.name);
+	if (d->user.stays_root)
+		log_warnx("running as root (user = \"root\" in %s)", d->config_path);
+}
+
+/* ---- serving ---- */
+
+static void mxpathd_serve(struct mxpathd *d)
+{
+	if (d->milter_enabled) {
+		/* Returns on HUP/TERM/INT (libmilter's signal thread) or on
+		 * milter_stop() when the loop failed. */
+		if (milter_run() < 0) {
+			log_errx("milter door: smfi_main failed");
+			mxpathd_request_stop(d, 1);
+		}
+		mxpathd_request_stop(d, 0);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	while (!d->stop_requested)
+		pthread_cond_wait(&d->cond, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void mxpathd_request_stop(struct mxpathd *d, int exit_code)
+{
+	pthread_mutex_lock(&d->lock);
+	if (exit_code != 0)
+		d->exit_code = exit_code;
+	d->stop_requested = true;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void *loop_thread_main(void *arg)
+{
+	struct mxpathd *d = arg;
+	bool expected;
+	int rc;
+
+	rc = evloop_run(d->loop);
+	pthread_mutex_lock(&d->lock);
+	expected = d->shutting_down;
+	d->loop_exited = true;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	if (!expected) {
+		/* The loop gave up on its own (epoll failed, logged): stop all. */
+		log_errx("event loop stopped (rc %d): shutting down", rc);
+		mxpathd_request_stop(d, 1);
+		if (d->milter_enabled)
+			milter_stop();
+	}
+	return NULL;
+}
+
+static void *signal_thread_main(void *arg)
+{
+	struct mxpathd *d = arg;
+	int sig;
+
+	for (;;) {
+		if (sigwait(&d->signals, &sig) != 0)
+			continue;
+		if (atomic_load(&d->signal_quit))
+			return NULL;
+		if (sig == SIGUSR1) {
+			mxpathd_reload(d);
+			continue;
+		}
+		log_info("SIG%s received: stopping", sigabbrev_np(sig));
+		mxpathd_request_stop(d, 0);
+		return NULL;
+	}
+}
+
+/* ---- reload ---- */
+
+static void mxpathd_reload(struct mxpathd *d)
+{
+	struct reload_task task = { 0 };
+	char err[ERR_MAX], changes[256];
+
+	log_info("SIGUSR1 received: reloading %s", d->config_path);
+	if (mxpathd_load_config(d->config_path, &task.policy, err, sizeof(err)) < 0) {
+		log_errx("reload refused: %s", err);
+		daemon_stats_reloaded(false);
+		return;
+	}
+	if (daemon_restart_changes(d->policy, task.policy, changes, sizeof(changes)) > 0)
+		log_warnx("reload: %s changed in %s; the running value stays until a restart",
+			  changes, d->config_path);
+	mxpathd_call_on_loop(d, reload_apply, &task);
+	if (task.rc < 0) {
+		log_errx("reload refused: %s", task.err);
+		daemon_stats_reloaded(false);
+	} else {
+		log_info("reloaded %s", d->config_path);
+		daemon_stats_reloaded(true);
+	}
+	policy_unref(&task.policy);
+}
+
+/* Loop thread: decisions in flight keep the policy they started with. */
+static void reload_apply(struct mxpathd *d, void *arg)
+{
+	struct reload_task *task = arg;
+
+	task->rc = router_set_policy(d->router, task->policy, task->err, sizeof(task->err));
+}
+
+/* ---- running code on the loop thread ---- */
+
+/*
+ * Runs fn on the loop thread and waits for it. If the loop has died (it
+ * only does on an epoll failure), nothing else runs there any more and
+ * fn runs here instead.
+ */
+static void mxpathd_call_on_loop(struct mxpathd *d, void (*fn)(struct mxpathd *, void *),
+				 void *arg)
+{
+	struct loop_call call = { .d = d, .fn = fn, .arg = arg };
+	bool loop_exited;
+
+	evloop_post(d->loop, loop_call_run, &call);
+	pthread_mutex_lock(&d->lock);
+	while (!call.done && !d->loop_exited)
+		pthread_cond_wait(&d->cond, &d->lock);
+	loop_exited = !call.done;
+	call.done = true;	/* the dead loop will never run the task */
+	pthread_mutex_unlock(&d->lock);
+	if (loop_exited) {
+		pthread_join(d->loop_thread, NULL);
+		d->loop_running = false;
+		fn(d, arg);
+	}
+}
+
+static void loop_call_run(void *arg)
+{
+	struct loop_call *call = arg;
+
+	call->fn(call->d, call->arg);
+	pthread_mutex_lock(&call->d->lock);
+	call->done = true;
+	pthread_cond_broadcast(&call->d->cond);
+	pthread_mutex_unlock(&call->d->lock);
+}
+
+/* ---- shutdown ---- */
+
+static void mxpathd_shutdown(struct mxpathd *d)
+{
+	if (d->signal_running) {
+		/* Wakes it if it still waits (it returns by itself after a stop
+		 * signal); a reload in progress finishes first. */
+		atomic_store(&d->signal_quit, true);
+		pthread_kill(d->signal_thread, SIGUSR1);
+		pthread_join(d->signal_thread, NULL);
+		d->signal_running = false;
+	}
+	pthread_mutex_lock(&d->lock);
+	d->shutting_down = true;
+	pthread_mutex_unlock(&d->lock);
+	mxpathd_call_on_loop(d, doors_close, NULL);
+	mxpathd_close_listeners(d);
+	mxpathd_drain(d);
+	if (d->loop_running) {
+		evloop_stop(d->loop);
+		pthread_join(d->loop_thread, NULL);
+		d->loop_running = false;
+	}
+	mxpathd_remove_files(d);
+	log_info("mxpathd %s stopped", MXPATH_VERSION);
+}
+
+/* Nobody can connect any more: a client gets a refusal, not a hang. */
+static void mxpathd_close_listeners(struct mxpathd *d)
+{
+	if (d->socketmap_fd >= 0) {
+		close(d->socketmap_fd);
+		d->socketmap_fd = -1;
+	}
+	if (d->control_fd >= 0) {
+		close(d->control_fd);
+		d->control_fd = -1;
+	}
+	if (d->socketmap_open)
+		listen_cleanup(&d->socketmap_socket);
+	if (d->control_open)
+		listen_cleanup(&d->control_socket);
+	d->socketmap_open = d->control_open = false;
+}
+
+/*
+ * The loop runs on while decisions wait for DNS, up to STOP_DRAIN_MS:
+ * their answers still reach the clients that asked. Whatever is left then
+ * gets a temporary failure when the router is freed.
+ */
+static void mxpathd_drain(struct mxpathd *d)
+{
+	uint64_t deadline = clock_now_ms() + STOP_DRAIN_MS;
+	unsigned pending = 0;
+
+	while (d->loop_running) {
+		mxpathd_call_on_loop(d, pending_read, &pending);
+		if (pending == 0)
+			return;
+		if (clock_now_ms() >= deadline) {
+			log_warnx("%u lookup(s) still waiting for DNS after %d ms: "
+				  "answering with a temporary failure", pending, STOP_DRAIN_MS);
+			return;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = STOP_POLL_MS * 1000L * 1000 }, NULL);
+	}
+}
+
+/* The sockets this process created, and the pid file. */
+static void mxpathd_remove_files(struct mxpathd *d)
+{
+	if (d->socketmap_open)
+		listen_cleanup(&d->socketmap_socket);
+	if (d->control_open)
+		listen_cleanup(&d->control_socket);
+	if (d->milter_enabled)
+		listen_cleanup(&d->milter_socket);
+	daemon_pidfile_remove();
+}
+
+/* Loop thread: stop accepting; the doors answer what is in flight. */
+static void doors_close(struct mxpathd *d, void *arg MX_UNUSED)
+{
+	control_free(&d->control);
+	socketmap_free(&d->socketmap);
+}
+
+/* Loop thread: how many decisions still wait for DNS. */
+static void pending_read(struct mxpathd *d, void *arg)
+{
+	struct router_stats stats;
+
+	router_get_stats(d->router, &stats);
+	*(unsigned *)arg = stats.pending;
+}
+
+static void mxpathd_free(struct mxpathd *d)
+{
+	control_free(&d->control);
+	socketmap_free(&d->socketmap);
+	router_free(&d->router);
+	evloop_free(&d->loop);
+	if (d->socketmap_fd >= 0)
+		close(d->socketmap_fd);
+	if (d->control_fd >= 0)
+		close(d->control_fd);
+	policy_unref(&d->policy);
+	free(d->socketmap_socket.owner);
+	free(d->socketmap_socket.group);
+	free(d->control_socket.owner);
+	free(d->control_socket.group);
+	free(d->milter_socket.owner);
+	free(d->milter_socket.group);
+	free(d->config_path);
+	free(d->pidfile);
+}
+
+/* ---- helpers ---- */
+
+/* A socket's owner and group default to the daemon's user and group. */
+static void socket_for_daemon(const struct policy_socket *in, const struct daemon_user *user,
+			      struct policy_socket *out)
+{
+	out->spec = in->spec;
+	out->mode = in->mode;
+	out->owner = xstrdup(in->owner != NULL ? in->owner : user->name);
+	out->group = xstrdup(in->group != NULL ? in->group : user->group);
+}
+
+static char *path_absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+	size_t len;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	len = strlen(cwd) + 1 + strlen(path) + 1;
+	out = xmalloc(len);
+	snprintf(out, len, "%s/%s", cwd, path);
+	return out;
+}
+
+static const char *door_spec(const struct policy_socket *socket)
+{
+	return socket->spec != NULL ? socket->spec : "off";
+}

@@ -1,0 +1,801 @@
+/*
+ * router.c - decide routes with live DNS: the engine, the cache, the resolver
+ *
+ * A decision runs route_decide() against the cache. When the engine says
+ * PENDING, every question it could not answer is sent at once, the answers
+ * go into the cache, and the engine runs again from the start; a cold MX
+ * route costs two round trips (MX, then every exchanger's A and AAAA in
+ * parallel). The answers a decision fetched are also kept with it, so it
+ * converges even if the cache drops them (eviction, TTL 0); after
+ * PASSES_MAX passes it gives up with a tempfail.
+ *
+ * A warm decision runs once, synchronously, in a scratch route owned by
+ * the router, and allocates nothing. Randomness comes from a xoshiro128**
+ * generator seeded from getrandom(), drawn after the cache lookups, so
+ * every decision is shuffled afresh.
+ *
+ * Reload: the policy, the identity built from it and the resolver form a
+ * "generation". A decision holds a reference on the generation it started
+ * with and finishes on it; the resolver is shared between generations
+ * while the DNS settings stay the same (the cache is kept), and replaced,
+ * with a cache flush, when they change. A retired resolver is freed from a
+ * timer once no decision uses it, never from inside its own callbacks.
+ *
+ * Everything runs on the event-loop thread except router_decide_wait()
+ * (posts to the loop and blocks) and router_policy() (takes the lock).
+ * router_free() must not be called while other threads may still post.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "mxpath/dns/cache.h"
+#include "mxpath/base/common.h"
+#include "mxpath/dns/resolver.h"
+#include "mxpath/dns/router.h"
+#include "mxpath/dns/sysident.h"
+
+#define PASSES_MAX 12		/* a cold CNAME'd MX route needs 4 */
+#define STALE_RETRY 30		/* RFC 8767 section 4 */
+
+/* One resolver, shared by the generations whose DNS settings are equal. */
+struct router_dns {
+	struct router_dns *next;	/* router->dns_list */
+	struct resolver *resolver;
+	unsigned refs;			/* generations using it */
+};
+
+struct router_gen {
+	struct policy *policy;
+	struct identity *identity;
+	struct router_dns *dns;
+	unsigned refs;			/* the router (while current) + decisions */
+};
+
+struct question {
+	unsigned channel;
+	enum dns_type type;
+	char name[MX_NAME_BUF];
+};
+
+/* An answer a decision received: read when the cache no longer has it. */
+struct fetched {
+	unsigned channel;
+	enum dns_type type;
+	struct dns_answer *answer;
+	char name[MX_NAME_BUF];
+};
+
+/* What the engine's lookup callback reads and records during one pass. */
+struct lookup_ctx {
+	struct dns_cache *cache;	/* NULL: the cache is of other servers */
+	uint64_t now_ms;
+	const struct fetched *fetched;
+	size_t n_fetched;
+	struct question *misses;
+	size_t n_misses, cap_misses;
+};
+
+/* A decision waiting for DNS answers. */
+struct decision {
+	struct decision *prev, *next;	/* router->decisions */
+	struct router *router;
+	struct router_gen *gen;
+	router_done_fn done;
+	void *arg;
+	struct route *out;		/* the caller's (router_decide_wait), or NULL */
+	const char *recipient;		/* in tail */
+	const char *self_extra;		/* in tail, or NULL */
+	unsigned passes;
+	unsigned outstanding;		/* answers of this pass still to come */
+	struct question *questions;	/* asked in this pass */
+	size_t n_questions, cap_questions;
+	struct fetched *fetched;
+	size_t n_fetched, cap_fetched;
+	char tail[];
+};
+
+struct router {
+	struct evloop *loop;
+	pthread_mutex_t lock;		/* guards current for router_policy() */
+	struct router_gen *current;
+	struct router_dns *dns_list;	/* every resolver alive, current or retired */
+	struct evtimer *reaper;		/* frees retired resolvers */
+	struct dns_cache *cache;
+	struct route *scratch;		/* warm decisions decide here */
+	bool scratch_busy;
+	bool closing;
+	struct decision *decisions;	/* waiting for DNS */
+	uint32_t rng[4];
+	struct router_stats stats;	/* decisions and per-decision cache state */
+	struct resolver_stats retired;	/* counters of freed resolvers */
+};
+
+/* router_decide_wait(): the blocked thread's half. */
+struct wait_call {
+	struct router *router;
+	const char *recipient;
+	const char *self_extra;
+	struct route *out;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static struct router_gen *gen_new(struct policy *policy, struct router_dns *dns);
+static void gen_unref(struct router *router, struct router_gen **gen);
+static struct router_dns *dns_new(struct router *router, struct resolver *resolver);
+static void dns_unref(struct router *router, struct router_dns *dns);
+static void router_reap(void *arg);
+static bool dns_settings_equal(const struct policy *a, const struct policy *b);
+static bool server_lists_equal(char *const *a, size_t na, char *const *b, size_t nb);
+static void cache_limits_from(const struct policy *policy, struct cache_limits *out);
+
+static void router_decide_into(struct router *router, const char *recipient,
+			       const char *self_extra, struct route *out, router_done_fn done,
+			       void *arg);
+static enum route_status router_run_engine(struct router *router, struct router_gen *gen,
+					   const char *recipient, const char *self_extra,
+					   struct lookup_ctx *ctx, struct route *route);
+static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const char *name,
+			  struct route_answer *out);
+static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
+			 const char *name, struct route_answer *out);
+static void lookup_record_miss(struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
+			       const char *name);
+static struct route *router_borrow_route(struct router *router);
+static void router_return_route(struct router *router, struct route *route);
+static void router_count(struct router *router, const struct route *route);
+
+static struct decision *decision_new(struct router *router, struct router_gen *gen,
+				     const char *recipient, const char *self_extra,
+				     struct route *out, router_done_fn done, void *arg);
+static void decision_ask(struct decision *d, struct lookup_ctx *ctx);
+static void decision_on_answer(void *arg, unsigned channel, enum dns_type type,
+			       const char *name, const struct dns_answer *answer);
+static void decision_pass(struct decision *d);
+static void decision_finish(struct decision *d, struct route *route, bool asked);
+static void decision_give_up(struct decision *d, const char *why);
+static void decision_free(struct decision *d);
+static void route_set_tempfail(struct route *route, const char *recipient, const char *why);
+static void route_set_text(struct route *route, const char *fmt, ...) MX_PRINTF(2, 3);
+
+static void rng_seed(uint32_t state[4]);
+static uint32_t rotl32(uint32_t x, int k);
+static uint32_t rng_next(void *arg);
+
+static void wait_on_loop(void *arg);
+static void wait_done(void *arg, const struct route *route);
+
+/* ---- life cycle ---- */
+
+struct router *router_new(struct evloop *loop, struct policy *policy, char *err, size_t errlen)
+{
+	struct router *router = xcalloc(1, sizeof(*router));
+	struct cache_limits limits;
+	struct resolver *resolver;
+
+	router->loop = loop;
+	resolver = resolver_new(loop, policy, err, errlen);
+	if (resolver == NULL) {
+		free(router);
+		return NULL;
+	}
+	pthread_mutex_init(&router->lock, NULL);
+	cache_limits_from(policy, &limits);
+	router->cache = cache_new(&limits);
+	router->scratch = xmalloc(sizeof(*router->scratch));
+	router->current = gen_new(policy, dns_new(router, resolver));
+	rng_seed(router->rng);
+	return router;
+}
+
+/*
+ * Freeing the resolvers completes their queries with DNS_TIMEOUT; every
+ * decision still waiting sees the router closing and finishes with a
+ * tempfail, so its caller (a blocked milter thread, say) is released.
+ */
+void router_free(struct router **routerp)
+{
+	struct router *router = *routerp;
+
+	if (router == NULL)
+		return;
+	router->closing = true;
+	for (struct router_dns *dns = router->dns_list; dns != NULL; dns = dns->next)
+		resolver_free(&dns->resolver);
+	gen_unref(router, &router->current);
+	evloop_timer_cancel(router->loop, &router->reaper);
+	while (router->dns_list != NULL) {
+		struct router_dns *dns = router->dns_list;
+
+		router->dns_list = dns->next;
+		free(dns);
+	}
+	cache_free(&router->cache);
+	free(router->scratch);
+	pthread_mutex_destroy(&router->lock);
+	free(router);
+	*routerp = NULL;
+}
+
+int router_set_policy(struct router *router, struct policy *policy, char *err, size_t errlen)
+{
+	struct router_gen *old = router->current;
+	struct router_dns *dns = old->dns;
+	struct cache_limits limits;
+
+	if (!dns_settings_equal(old->policy, policy)) {
+		struct resolver *resolver = resolver_new(router->loop, policy, err, errlen);
+
+		if (resolver == NULL)
+			return -1;
+		dns = dns_new(router, resolver);
+		cache_flush(router->cache);
+	}
+	cache_limits_from(policy, &limits);
+	cache_set_limits(router->cache, &limits);
+	pthread_mutex_lock(&router->lock);
+	router->current = gen_new(policy, dns);
+	pthread_mutex_unlock(&router->lock);
+	gen_unref(router, &old);
+	return 0;
+}
+
+struct policy *router_policy(struct router *router)
+{
+	struct policy *policy;
+
+	pthread_mutex_lock(&router->lock);
+	policy = policy_ref(router->current->policy);
+	pthread_mutex_unlock(&router->lock);
+	return policy;
+}
+
+void router_get_stats(struct router *router, struct router_stats *out)
+{
+	struct resolver_stats sum = router->retired;
+	struct cache_stats cache;
+
+	for (struct router_dns *dns = router->dns_list; dns != NULL; dns = dns->next) {
+		struct resolver_stats one;
+
+		if (dns->resolver == NULL)
+			continue;
+		resolver_get_stats(dns->resolver, &one);
+		sum.queries += one.queries;
+		sum.coalesced += one.coalesced;
+		sum.failures += one.failures;
+	}
+	cache_get_stats(router->cache, &cache);
+	*out = router->stats;
+	out->dns_queries = sum.queries;
+	out->dns_coalesced = sum.coalesced;
+	out->dns_failures = sum.failures;
+	out->cache_entries = cache.entries;
+	out->cache_bytes = cache.bytes;
+}
+
+/* ---- generations and resolvers ---- */
+
+static struct router_gen *gen_new(struct policy *policy, struct router_dns *dns)
+{
+	struct router_gen *gen = xcalloc(1, sizeof(*gen));
+
+	gen->policy = policy_ref(policy);
+	gen->identity = sysident_build(policy);
+	gen->dns = dns;
+	dns->refs++;
+	gen->refs = 1;
+	return gen;
+}
+
+static void gen_unref(struct router *router, struct router_gen **genp)
+{
+	struct router_gen *gen = *genp;
+
+	*genp = NULL;
+	if (gen == NULL || --gen->refs > 0)
+		return;
+	dns_unref(router, gen->dns);
+	identity_free(&gen->identity);
+	policy_unref(&gen->policy);
+	free(gen);
+}
+
+static struct router_dns *dns_new(struct router *router, struct resolver *resolver)
+{
+	struct router_dns *dns = xcalloc(1, sizeof(*dns));
+
+	dns->resolver = resolver;
+	dns->next = router->dns_list;
+	router->dns_list = dns;
+	return dns;
+}
+
+/* The last user may be a decision finishing inside this very resolver's
+ * callback: the resolver is freed later, from a timer. */
+static void dns_unref(struct router *router, struct router_dns *dns)
+{
+	if (--dns->refs > 0 || router->closing || router->reaper != NULL)
+		return;
+	router->reaper = evloop_timer_add(router->loop, 0, router_reap, router);
+}
+
+static void router_reap(void *arg)
+{
+	struct router *router = arg;
+	struct router_dns **pp = &router->dns_list;
+
+	router->reaper = NULL;
+	while (*pp != NULL) {
+		struct router_dns *dns = *pp;
+		struct resolver_stats one;
+
+		if (dns->refs > 0) {
+			pp = &dns->next;
+			continue;
+		}
+		resolver_get_stats(dns->resolver, &one);
+		router->retired.queries += one.queries;
+		router->retired.coalesced += one.coalesced;
+		router->retired.failures += one.failures;
+		resolver_free(&dns->resolver);
+		*pp = dns->next;
+		free(dns);
+	}
+}
+
+static bool dns_settings_equal(const struct policy *a, const struct policy *b)
+{
+	if (a->dns.timeout_ms != b->dns.timeout_ms || a->dns.tries != b->dns.tries ||
+	    a->n_routes != b->n_routes ||
+	    !server_lists_equal(a->dns.servers, a->dns.n_servers, b->dns.servers,
+				b->dns.n_servers))
+		return false;
+	for (size_t i = 0; i < a->n_routes; i++) {
+		const struct policy_route *ra = &a->routes[i], *rb = &b->routes[i];
+
+		if (ra->channel != rb->channel ||
+		    !server_lists_equal(ra->dns, ra->n_dns, rb->dns, rb->n_dns))
+			return false;
+	}
+	return true;
+}
+
+static bool server_lists_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void cache_limits_from(const struct policy *policy, struct cache_limits *out)
+{
+	out->max_entries = policy->dns.cache_entries;
+	out->min_ttl = policy->dns.min_ttl;
+	out->max_ttl = policy->dns.max_ttl;
+	out->failure_ttl = policy->dns.failure_ttl;
+	out->serve_stale = policy->dns.serve_stale;
+	out->stale_retry = STALE_RETRY;
+}
+
+/* ---- deciding ---- */
+
+void router_decide(struct router *router, const char *recipient, const char *self_extra,
+		   router_done_fn done, void *arg)
+{
+	router_decide_into(router, recipient, self_extra, NULL, done, arg);
+}
+
+/*
+ * The first pass runs on the stack and in a borrowed route: a warm
+ * decision ends here. Only a decision that must wait for DNS is put on
+ * the heap.
+ */
+static void router_decide_into(struct router *router, const char *recipient,
+			       const char *self_extra, struct route *out, router_done_fn done,
+			       void *arg)
+{
+	struct router_gen *gen = router->current;
+	struct lookup_ctx ctx = { 0 };
+	struct route *route = out != NULL ? out : router_borrow_route(router);
+	struct decision *d;
+
+	if (router_run_engine(router, gen, recipient, self_extra, &ctx, route) == ROUTE_DONE) {
+		free(ctx.misses);
+		router_count(router, route);
+		done(arg, route);
+		if (out == NULL)
+			router_return_route(router, route);
+		return;
+	}
+	if (out == NULL)
+		router_return_route(router, route);
+	d = decision_new(router, gen, recipient, self_extra, out, done, arg);
+	decision_ask(d, &ctx);
+}
+
+static enum route_status router_run_engine(struct router *router, struct router_gen *gen,
+					   const char *recipient, const char *self_extra,
+					   struct lookup_ctx *ctx, struct route *route)
+{
+	struct route_input in = {
+		.recipient = recipient,
+		.policy = gen->policy,
+		.self = gen->identity,
+		.self_extra = self_extra,
+		.lookup = router_lookup,
+		.lookup_ctx = ctx,
+		.random = rng_next,
+		.random_ctx = router->rng,
+	};
+
+	/* A decision from before a change of DNS servers must not read answers
+	 * from the new servers, nor leave its own in their cache. */
+	ctx->cache = gen->dns == router->current->dns ? router->cache : NULL;
+	ctx->now_ms = evloop_now_ms(router->loop);
+	ctx->n_misses = 0;
+	return route_decide(&in, route);
+}
+
+static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const char *name,
+			  struct route_answer *out)
+{
+	struct lookup_ctx *ctx = arg;
+
+	if (ctx->cache != NULL &&
+	    cache_get(ctx->cache, channel, type, name, ctx->now_ms, out) != CACHE_LOOKUP_MISS)
+		return true;
+	if (fetched_find(ctx, channel, type, name, out))
+		return true;
+	lookup_record_miss(ctx, channel, type, name);
+	return false;
+}
+
+static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
+			 const char *name, struct route_answer *out)
+{
+	for (size_t i = 0; i < ctx->n_fetched; i++) {
+		const struct fetched *f = &ctx->fetched[i];
+
+		if (f->channel == channel && f->type == type && strcmp(f->name, name) == 0) {
+			out->answer = f->answer;
+			out->ttl_left = f->answer->ttl;
+			out->stale = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void lookup_record_miss(struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
+			       const char *name)
+{
+	struct question *q;
+
+	for (size_t i = 0; i < ctx->n_misses; i++) {
+		q = &ctx->misses[i];
+		if (q->channel == channel && q->type == type && strcmp(q->name, name) == 0)
+			return;
+	}
+	if (ctx->n_misses == ctx->cap_misses) {
+		ctx->cap_misses = ctx->cap_misses ? 2 * ctx->cap_misses : 8;
+		ctx->misses = xreallocarray(ctx->misses, ctx->cap_misses, sizeof(*ctx->misses));
+	}
+	q = &ctx->misses[ctx->n_misses++];
+	q->channel = channel;
+	q->type = type;
+	snprintf(q->name, sizeof(q->name), "%s", name);
+}
+
+/* The scratch route, unless a done callback is deciding again inside one. */
+static struct route *router_borrow_route(struct router *router)
+{
+	if (router->scratch_busy)
+		return xmalloc(sizeof(struct route));
+	router->scratch_busy = true;
+	return router->scratch;
+}
+
+static void router_return_route(struct router *router, struct route *route)
+{
+	if (route == router->scratch)
+		router->scratch_busy = false;
+	else
+		free(route);
+}
+
+static void router_count(struct router *router, const struct route *route)
+{
+	router->stats.decisions++;
+	switch (route->cache) {
+	case CACHE_HIT:
+		router->stats.cache_hits++;
+		break;
+	case CACHE_MISS:
+		router->stats.cache_misses++;
+		break;
+	case CACHE_STALE:
+		router->stats.cache_stale++;
+		break;
+	case CACHE_NONE:
+		break;
+	}
+}
+
+/* ---- decisions waiting for DNS ---- */
+
+static struct decision *decision_new(struct router *router, struct router_gen *gen,
+				     const char *recipient, const char *self_extra,
+				     struct route *out, router_done_fn done, void *arg)
+{
+	size_t rlen = strlen(recipient) + 1;
+	size_t slen = self_extra != NULL ? strlen(self_extra) + 1 : 0;
+	struct decision *d = xcalloc(1, sizeof(*d) + rlen + slen);
+
+	d->router = router;
+	d->gen = gen;
+	gen->refs++;
+	d->out = out;
+	d->done = done;
+	d->arg = arg;
+	memcpy(d->tail, recipient, rlen);
+	d->recipient = d->tail;
+	if (self_extra != NULL) {
+		memcpy(d->tail + rlen, self_extra, slen);
+		d->self_extra = d->tail + rlen;
+	}
+	d->passes = 1;
+	router->stats.pending++;
+	d->next = router->decisions;
+	if (d->next != NULL)
+		d->next->prev = d;
+	router->decisions = d;
+	return d;
+}
+
+/*
+ * Sends every question the last pass missed; takes over ctx's list. An
+ * answer may come back before resolver_query() returns, so one extra
+ * count keeps the pass open until all are sent.
+ */
+static void decision_ask(struct decision *d, struct lookup_ctx *ctx)
+{
+	struct resolver *resolver = d->gen->dns->resolver;
+
+	free(d->questions);
+	d->questions = ctx->misses;
+	d->n_questions = ctx->n_misses;
+	d->cap_questions = ctx->cap_misses;
+	ctx->misses = NULL;
+	if (d->n_questions == 0) {
+		/* The engine is pending on nothing: a bug, not a DNS problem. */
+		decision_give_up(d, "the route engine asked for nothing");
+		return;
+	}
+	d->outstanding = (unsigned)d->n_questions + 1;
+	for (size_t i = 0; i < d->n_questions; i++) {
+		const struct question *q = &d->questions[i];
+
+		resolver_query(resolver, q->channel, q->type, q->name, decision_on_answer, d);
+	}
+	if (--d->outstanding == 0)
+		decision_pass(d);
+}
+
+static void decision_on_answer(void *arg, unsigned channel, enum dns_type type,
+			       const char *name, const struct dns_answer *answer)
+{
+	struct decision *d = arg;
+	struct router *router = d->router;
+	struct fetched *f;
+
+	if (d->n_fetched == d->cap_fetched) {
+		d->cap_fetched = d->cap_fetched ? 2 * d->cap_fetched : 8;
+		d->fetched = xreallocarray(d->fetched, d->cap_fetched, sizeof(*d->fetched));
+	}
+	f = &d->fetched[d->n_fetched++];
+	f->channel = channel;
+	f->type = type;
+	f->answer = dns_answer_copy(answer);
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	if (d->gen->dns == router->current->dns && !router->closing)
+		cache_put(router->cache, channel, type, name, dns_answer_copy(answer),
+			  evloop_now_ms(router->loop));
+	if (--d->outstanding == 0)
+		decision_pass(d);
+}
+
+static void decision_pass(struct decision *d)
+{
+	struct router *router = d->router;
+	struct lookup_ctx ctx = { .fetched = d->fetched, .n_fetched = d->n_fetched };
+	struct route *route;
+
+	if (router->closing) {
+		decision_give_up(d, "mxpath is shutting down");
+		return;
+	}
+	if (++d->passes > PASSES_MAX) {
+		decision_give_up(d, NULL);
+		return;
+	}
+	route = d->out != NULL ? d->out : router_borrow_route(router);
+	if (router_run_engine(router, d->gen, d->recipient, d->self_extra, &ctx, route) ==
+	    ROUTE_DONE) {
+		free(ctx.misses);
+		decision_finish(d, route, true);
+		return;
+	}
+	if (d->out == NULL)
+		router_return_route(router, route);
+	decision_ask(d, &ctx);
+}
+
+/* A decision that sent queries was a cache miss, unless it is stale. */
+static void decision_finish(struct decision *d, struct route *route, bool asked)
+{
+	struct router *router = d->router;
+
+	if (asked && route->cache == CACHE_HIT)
+		route->cache = CACHE_MISS;
+	router_count(router, route);
+	d->done(d->arg, route);
+	if (d->out == NULL)
+		router_return_route(router, route);
+	decision_free(d);
+}
+
+static void decision_give_up(struct decision *d, const char *why)
+{
+	struct route *route = d->out != NULL ? d->out : router_borrow_route(d->router);
+
+	route_set_tempfail(route, d->recipient, why);
+	route->cache = CACHE_MISS;
+	decision_finish(d, route, true);
+}
+
+static void decision_free(struct decision *d)
+{
+	struct router *router = d->router;
+
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		router->decisions = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	router->stats.pending--;
+	for (size_t i = 0; i < d->n_fetched; i++)
+		dns_answer_free(&d->fetched[i].answer);
+	free(d->fetched);
+	free(d->questions);
+	gen_unref(router, &d->gen);
+	free(d);
+}
+
+/* 451 4.4.3: the route could not be decided now; why NULL: no convergence. */
+static void route_set_tempfail(struct route *route, const char *recipient, const char *why)
+{
+	struct recipient rcpt;
+	const char *bad;
+
+	memset(route, 0, offsetof(struct route, hops));
+	route->n_hops = route->n_addrs = route->n_pruned = 0;
+	route->self_listed = false;
+	route->ttl = 0;
+	if (recipient_parse(recipient, &rcpt, &bad) == 0)
+		snprintf(route->domain, sizeof(route->domain), "%s", rcpt.domain);
+	route->action = ROUTE_TEMPFAIL;
+	route->rule = RULE_MX;
+	route->reply.code = 451;
+	snprintf(route->reply.status, sizeof(route->reply.status), "4.4.3");
+	if (why != NULL)
+		route_set_text(route, "%s", why);
+	else
+		route_set_text(route, "DNS lookups for %s did not converge", route->domain);
+}
+
+/* A long domain cuts the text short; the reply stays well-formed. */
+static void route_set_text(struct route *route, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(route->reply.text, sizeof(route->reply.text), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- any thread ---- */
+
+void router_decide_wait(struct router *router, const char *recipient, const char *self_extra,
+			struct route *out)
+{
+	struct wait_call call = {
+		.router = router,
+		.recipient = recipient,
+		.self_extra = self_extra,
+		.out = out,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+	};
+
+	evloop_post(router->loop, wait_on_loop, &call);
+	pthread_mutex_lock(&call.lock);
+	while (!call.done)
+		pthread_cond_wait(&call.cond, &call.lock);
+	pthread_mutex_unlock(&call.lock);
+	pthread_cond_destroy(&call.cond);
+	pthread_mutex_destroy(&call.lock);
+}
+
+static void wait_on_loop(void *arg)
+{
+	struct wait_call *call = arg;
+
+	router_decide_into(call->router, call->recipient, call->self_extra, call->out,
+			   wait_done, call);
+}
+
+/* route is call->out itself: the decision was made in the caller's struct. */
+static void wait_done(void *arg, const struct route *route)
+{
+	struct wait_call *call = arg;
+
+	(void)route;
+	pthread_mutex_lock(&call->lock);
+	call->done = true;
+	pthread_cond_signal(&call->cond);
+	pthread_mutex_unlock(&call->lock);
+}
+
+/* ---- randomness: xoshiro128** (Blackman and Vigna), loop thread only ---- */
+
+static void rng_seed(uint32_t state[4])
+{
+	ssize_t n = getrandom(state, 4 * sizeof(*state), 0);
+
+	if (n != (ssize_t)(4 * sizeof(*state))) {
+		uint64_t t = clock_now_ms();
+
+		log_warnx("getrandom: %s; MX shuffling seeded from the clock",
+			  n < 0 ? strerror(errno) : "short read");
+		state[0] = (uint32_t)t ^ 0x9e3779b9u;
+		state[1] = (uint32_t)(t >> 32) ^ (uint32_t)getpid();
+		state[2] = 0x85ebca6bu;
+		state[3] = 0xc2b2ae35u;
+	}
+	if ((state[0] | state[1] | state[2] | state[3]) == 0)
+		state[0] = 1;	/* the all-zero state is a fixed point */
+}
+
+static uint32_t rotl32(uint32_t x, int k)
+{
+	return (x << k) | (x >> (32 - k));
+}
+
+static uint32_t rng_next(void *arg)
+{
+	uint32_t *s = arg;
+	uint32_t result = rotl32(s[1] * 5u, 7) * 9u;
+	uint32_t t = s[1] << 9;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl32(s[3], 11);
+	return result;
+}
