@@ -95,10 +95,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/bench/run-bench $(BENCH_ARGS)
 
-# Fault soak through a real Postfix (SOAK_MESSAGES=5000 by default).
+# Fault soak through a real MTA (SOAK_MESSAGES=5000 by default):
+# MTA=postfix|sendmail, SOAK_CYCLES=1 repeats the faults for the whole run.
+MTA ?= postfix
+SOAK_CYCLES ?= 0
 soak: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) tests/soak/run-soak $(SOAK_ARGS)
+	@BUILD=$(BUILD) MTA=$(MTA) SOAK_CYCLES=$(SOAK_CYCLES) tests/soak/run-soak $(SOAK_ARGS)
 
 # The seeds' stories end to end on loopback, with a table of what went where.
 demo: deps
