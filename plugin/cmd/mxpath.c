@@ -31,6 +31,7 @@
 #include "mxpath/engine/address.h"
 #include "mxpath/base/common.h"
 #include "mxpath/config/config.h"
+#include "mxpath/config/sockspec.h"
 #include "mxpath/doors/control.h"
 #include "mxpath/runtime/evloop.h"
 #include "mxpath/engine/policy.h"
@@ -600,7 +601,7 @@ static void check_print_door(FILE *fp, const char *label, const struct policy *p
 		return;
 	}
 	fprintf(fp, "%-14s%s", label, socket->spec);
-	if (strncmp(socket->spec, "unix:", 5) == 0)
+	if (sockspec_unix_path(socket->spec) != NULL)
 		fprintf(fp, " (%s:%s, mode %04o)", owner ? owner : "root", group ? group : "root",
 			(unsigned)socket->mode);
 	fputc('\n', fp);

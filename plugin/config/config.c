@@ -22,11 +22,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "mxpath/engine/address.h"
 #include "mxpath/base/common.h"
 #include "mxpath/config/config.h"
+#include "mxpath/config/sockspec.h"
 
 #define KEY_PATH_MAX 160	/* "routes[12].hosts[3].host" in messages */
 #define ACCOUNT_NAME_MAX 32	/* user and group names */
@@ -101,8 +101,6 @@ static int count_strings(const config_setting_t *s);
 static int name_normalize(const char *text, char *out, const char **why);
 static int host_normalize(const char *text, char *out, const char **why);
 static int server_normalize(const char *text, char *out, size_t len, const char **why);
-static int port_parse(const char *text, size_t len, unsigned *port);
-static int socket_spec_check(const char *spec, const char **why);
 static int mode_from_string(const char *text, mode_t *mode);
 static int mode_from_int(long long value, bool is_hex, mode_t *mode);
 static bool is_account_name(const char *text);
@@ -609,7 +607,7 @@ static int check_socket(struct loader *ld, const char *section, const struct pol
 	const config_setting_t *group, *s;
 	size_t i;
 
-	if (sock->spec == NULL || strncmp(sock->spec, "inet:", 5) != 0)
+	if (sock->spec == NULL || sockspec_unix_path(sock->spec) != NULL)
 		return 0;
 	group = config_lookup(ld->cfg, section);
 	for (i = 0; i < MX_ARRAY_LEN(unix_only); i++) {
@@ -811,11 +809,12 @@ static int parse_path(struct loader *ld, const config_setting_t *s, const struct
 static int parse_socket(struct loader *ld, const config_setting_t *s, const struct key *key,
 			void *base)
 {
+	struct sockspec parsed;
 	const char *text, *why;
 
 	if (get_string(ld, s, &text) != 0)
 		return -1;
-	if (socket_spec_check(text, &why) != 0)
+	if (sockspec_parse(text, &parsed, &why) != 0)
 		return load_fail(ld, s, "bad socket \"%s\": %s", text, why);
 	field_set_string(base, key->offset, text);
 	return 0;
@@ -1243,7 +1242,7 @@ static int server_normalize(const char *text, char *out, size_t len, const char 
 		*why = "not an IP address";
 		return -1;
 	}
-	if (port_text != NULL && port_parse(port_text, strlen(port_text), &port) != 0) {
+	if (port_text != NULL && sockspec_parse_port(port_text, strlen(port_text), &port) != 0) {
 		*why = "bad port: expected 1..65535";
 		return -1;
 	}
@@ -1255,58 +1254,6 @@ static int server_normalize(const char *text, char *out, size_t len, const char 
 	else
 		snprintf(out, len, "%s:%u", canon, port);
 	return 0;
-}
-
-/* 1..65535 in decimal, nothing else. */
-static int port_parse(const char *text, size_t len, unsigned *port)
-{
-	unsigned long value = 0;
-	size_t i;
-
-	if (len == 0 || len > 5)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return -1;
-		value = value * 10 + (unsigned long)(text[i] - '0');
-	}
-	if (value < 1 || value > 65535)
-		return -1;
-	*port = (unsigned)value;
-	return 0;
-}
-
-/* "unix:/absolute/path" or "inet:PORT" / "inet:PORT@HOST" (an address or a name). */
-static int socket_spec_check(const char *spec, const char **why)
-{
-	char name[MX_NAME_BUF];
-	struct sockaddr_un sun;
-	struct mx_addr addr;
-	const char *at, *host;
-	unsigned port;
-
-	if (strncmp(spec, "unix:", 5) == 0) {
-		*why = "unix socket path must be absolute";
-		if (spec[5] != '/' || has_control(spec))
-			return -1;
-		*why = "unix socket path too long";
-		return strlen(spec + 5) < sizeof(sun.sun_path) ? 0 : -1;
-	}
-	*why = "expected unix:/path or inet:PORT@HOST";
-	if (strncmp(spec, "inet:", 5) != 0)
-		return -1;
-	at = strchr(spec + 5, '@');
-	if (port_parse(spec + 5, at ? (size_t)(at - spec - 5) : strlen(spec + 5), &port) != 0) {
-		*why = "bad port: expected 1..65535";
-		return -1;
-	}
-	if (at == NULL)
-		return 0;
-	host = at + 1;
-	if (addr_parse(host, &addr) == 0 || domain_normalize(host, strlen(host), name, why) == 0)
-		return 0;
-	*why = "bad host after '@': expected an address or a name";
-	return -1;
 }
 
 static int mode_from_string(const char *text, mode_t *mode)

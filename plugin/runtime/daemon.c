@@ -20,12 +20,12 @@
 #include <unistd.h>
 
 #include "mxpath/base/common.h"
+#include "mxpath/config/sockspec.h"
 #include "mxpath/runtime/daemon.h"
 
 static int privileges_verify(const struct daemon_user *user, char *err, size_t errlen);
 static struct passwd *account_user(const char *name);
 static struct group *account_group(const char *name);
-static const char *socket_unix_path(const struct policy_socket *socket);
 static int fd_to_devnull(int fd);
 static bool string_differs(const char *a, const char *b);
 static bool socket_differs(const struct policy_socket *a, const struct policy_socket *b);
@@ -206,7 +206,7 @@ int daemon_check_config_file(const char *path, char *err, size_t errlen)
 int daemon_check_socket_dir(const struct policy_socket *socket, const char *what, char *err,
 			    size_t errlen)
 {
-	const char *path = socket_unix_path(socket);
+	const char *path = sockspec_unix_path(socket->spec);
 	const char *slash;
 	char dir[256];
 	struct stat st;
@@ -237,17 +237,6 @@ int daemon_check_socket_dir(const struct policy_socket *socket, const char *what
 		return -1;
 	}
 	return 0;
-}
-
-static const char *socket_unix_path(const struct policy_socket *socket)
-{
-	if (socket->spec == NULL)
-		return NULL;
-	if (strncmp(socket->spec, "unix:", 5) == 0)
-		return socket->spec + 5;
-	if (strncmp(socket->spec, "local:", 6) == 0)
-		return socket->spec + 6;
-	return NULL;
 }
 
 /* ---- leaving the terminal ---- */

@@ -510,7 +510,7 @@ static void test_socket_specs_accepted(void **state)
 {
 	static const char *const specs[] = {
 		"unix:/run/mxpath/m.sock", "inet:10025", "inet:10025@127.0.0.1",
-		"inet:10025@::1", "inet:1@localhost",
+		"inet:10025@::1", "inet:10025@[::1]", "inet:1@localhost",
 	};
 	char text[256];
 	size_t i;

@@ -244,19 +244,46 @@ static int bound_port(int fd)
 	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-static void check_inet(const char *listen_spec, const char *connect_host, int family)
+/* A port nobody listens on now (the grammar has no port 0 for "any"). */
+static unsigned free_port(int family)
 {
-	struct policy_socket s = { .spec = (char *)listen_spec };
+	struct sockaddr_storage ss;
+	int fd = socket(family, SOCK_STREAM, 0);
+	unsigned port;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+	else
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, family == AF_INET6 ?
+			      sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)), 0);
+	port = (unsigned)bound_port(fd);
+	close(fd);
+	return port;
+}
+
+/* Listens on "inet:PORT" + host_suffix, connects to inet:PORT@connect_host. */
+static void check_inet(const char *host_suffix, const char *connect_host, int family)
+{
+	unsigned port = free_port(family);
+	struct policy_socket s;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char err[256], spec[96];
+	char err[256], spec[96], listen_spec[96];
 	int fd, client, one = 0;
 	socklen_t one_len = sizeof(one);
 
+	snprintf(listen_spec, sizeof(listen_spec), "inet:%u%s", port, host_suffix);
+	s = (struct policy_socket){ .spec = listen_spec };
 	fd = listen_open(&s, "socketmap.socket", err, sizeof(err));
-	assert_true(fd >= 0);
+	if (fd < 0)
+		fail_msg("%s: %s", listen_spec, err);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
 	assert_int_equal(ss.ss_family, family);
+	assert_int_equal(bound_port(fd), (int)port);
 	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, &one_len), 0);
 	assert_true(one != 0);
 	snprintf(spec, sizeof(spec), "inet:%d@%s", bound_port(fd), connect_host);
@@ -269,14 +296,14 @@ static void check_inet(const char *listen_spec, const char *connect_host, int fa
 static void test_inet_defaults_to_ipv4_loopback(void **state)
 {
 	(void)state;
-	check_inet("inet:0", "127.0.0.1", AF_INET);
+	check_inet("", "127.0.0.1", AF_INET);
 }
 
 static void test_inet_ipv6_loopback_bracketed_or_not(void **state)
 {
 	(void)state;
-	check_inet("inet:0@[::1]", "::1", AF_INET6);
-	check_inet("inet:0@::1", "[::1]", AF_INET6);
+	check_inet("@[::1]", "::1", AF_INET6);
+	check_inet("@::1", "[::1]", AF_INET6);
 }
 
 static void test_bad_specs_are_refused_with_the_reason(void **state)
@@ -286,12 +313,17 @@ static void test_bad_specs_are_refused_with_the_reason(void **state)
 		const char *why;
 	} cases[] = {
 		{ "tcp:25", "expected unix:/path or inet:PORT@HOST" },
+		{ "local:/tmp/x.sock", "expected unix:/path or inet:PORT@HOST" },
+		{ "inet6:25@::1", "expected unix:/path or inet:PORT@HOST" },
 		{ "unix:relative.sock", "must be absolute" },
-		{ "inet:99999@127.0.0.1", "port out of range" },
-		{ "inet:@127.0.0.1", "expected PORT@HOST" },
-		{ "inet:25x@127.0.0.1", "expected PORT@HOST" },
+		{ "inet:99999@127.0.0.1", "bad port: expected 1..65535" },
+		{ "inet:0", "bad port: expected 1..65535" },
+		{ "inet:@127.0.0.1", "bad port: expected 1..65535" },
+		{ "inet:25x@127.0.0.1", "bad port: expected 1..65535" },
+		{ "inet:25@[127.0.0.1]", "bad host after '@'" },
+		{ "inet:25@", "bad host after '@'" },
 		{ "unix:/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock", "longer than" },
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock", "too long" },
 	};
 	char err[256];
 
