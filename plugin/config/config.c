@@ -1189,26 +1189,11 @@ static int name_normalize(const char *text, char *out, const char **why)
  */
 static int host_normalize(const char *text, char *out, const char **why)
 {
-	char inner[MX_ADDR_TEXT_MAX + 8], canon[MX_ADDR_TEXT_MAX];
-	size_t len = strlen(text);
 	struct mx_addr addr;
-	const char *start;
 
 	if (text[0] != '[')
 		return name_normalize(text, out, why);
-	start = text + 1;
-	if (strncasecmp(start, "IPv6:", 5) == 0)
-		start += 5;
-	*why = "malformed address literal";
-	if (len < 3 || text[len - 1] != ']' || (size_t)(text + len - 1 - start) >= sizeof(inner))
-		return -1;
-	memcpy(inner, start, (size_t)(text + len - 1 - start));
-	inner[text + len - 1 - start] = '\0';
-	if (addr_parse(inner, &addr) != 0)
-		return -1;
-	addr_format(&addr, canon, sizeof(canon));
-	snprintf(out, MX_NAME_BUF, "[%s%s]", addr.family == AF_INET6 ? "IPv6:" : "", canon);
-	return 0;
+	return addr_literal_parse(text, strlen(text), true, &addr, out, why);
 }
 
 /* "ADDR", "ADDR:PORT" (IPv4), "IPV6", "[ADDR]:PORT"; out is the canonical form. */

@@ -118,7 +118,6 @@ static void hop_take_addresses(struct decision *d, const struct mx_addr *list, s
 static void hop_append_address(struct route *out, const struct mx_addr *addr,
 			       struct address_tally *tally);
 static bool addr_is_ignored(const struct policy *policy, const struct mx_addr *addr);
-static int literal_parse_host(const char *host, struct mx_addr *out);
 
 static void route_add_pruned(struct route *out, const char *host, uint32_t pref,
 			     enum prune_reason reason);
@@ -590,11 +589,13 @@ static void mx_drop_invalid(struct decision *d)
 static bool candidate_parse_target(struct candidate *c)
 {
 	struct mx_addr addr;
+	const char *why;
 
 	if (c->host[0] == '\0')
 		return false;
 	if (c->host[0] == '[') {
-		c->is_literal = literal_parse_host(c->host, &c->literal) == 0;
+		c->is_literal = addr_literal_parse(c->host, strlen(c->host), true, &c->literal, NULL,
+						   &why) == 0;
 		return c->is_literal;
 	}
 	/* Only a name starting with a digit (or holding ':') can be an IP
@@ -929,25 +930,6 @@ static bool addr_is_ignored(const struct policy *policy, const struct mx_addr *a
 			return true;
 	}
 	return false;
-}
-
-/* "[192.0.2.1]", "[IPv6:2001:db8::1]" or "[2001:db8::1]". */
-static int literal_parse_host(const char *host, struct mx_addr *out)
-{
-	char inner[MX_ADDR_TEXT_MAX];
-	const char *body = host + 1;
-	size_t len = strlen(host);
-
-	if (len < 3 || host[0] != '[' || host[len - 1] != ']')
-		return -1;
-	if (strncasecmp(body, "IPv6:", 5) == 0)
-		body += 5;
-	len = (size_t)(host + len - 1 - body);
-	if (len == 0 || len >= sizeof(inner))
-		return -1;
-	memcpy(inner, body, len);
-	inner[len] = '\0';
-	return addr_parse(inner, out);
 }
 
 static void route_add_pruned(struct route *out, const char *host, uint32_t pref,
