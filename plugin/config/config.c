@@ -289,7 +289,8 @@ static const char *const default_names[] = {
 	[DEFAULT_NOTFOUND] = "notfound",
 };
 
-static const char *const default_ignore_targets[] = { "0.0.0.0/8" };
+/* Addresses no mail server has: "this network", limited broadcast, unspecified. */
+static const char *const default_ignore_targets[] = { "0.0.0.0/8", "255.255.255.255", "::" };
 
 /* ---- entry points ---- */
 

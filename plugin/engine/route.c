@@ -56,6 +56,9 @@ struct decision {
 
 enum ask_result { ASK_OK, ASK_PENDING, ASK_BROKEN };
 
+/* What the address filter says of one address. */
+enum address_use { ADDRESS_USABLE, ADDRESS_WRONG_FAMILY, ADDRESS_IGNORED };
+
 /* What happened to a host's addresses on their way into the route. */
 struct address_tally {
 	size_t taken, ignored, capped;
@@ -117,7 +120,7 @@ static void hop_take_addresses(struct decision *d, const struct mx_addr *list, s
 			       struct address_tally *tally);
 static void hop_append_address(struct route *out, const struct mx_addr *addr,
 			       struct address_tally *tally);
-static bool addr_is_ignored(const struct policy *policy, const struct mx_addr *addr);
+static enum address_use address_filter(const struct policy *policy, const struct mx_addr *addr);
 
 static void route_add_pruned(struct route *out, const char *host, uint32_t pref,
 			     enum prune_reason reason);
@@ -334,24 +337,28 @@ static enum ask_result decision_resolve(struct decision *d, unsigned channel,
 	return ASK_OK;
 }
 
-/* Rule 1: user@[192.0.2.1] goes to that address, unless it is ours. */
+/*
+ * Rule 1: user@[192.0.2.1] goes to that address, unless it is ours; it
+ * passes the same address filters as an exchanger's (families,
+ * ignore_targets), so a literal cannot reach what an MX may not.
+ */
 static enum route_status route_literal(struct decision *d, const struct recipient *rcpt)
 {
-	struct route *out = d->out;
-	struct hop *hop = &out->hops[0];
+	struct candidate literal = {
+		.host = rcpt->domain, .is_literal = true, .literal = rcpt->literal,
+	};
+	enum prune_reason why_not;
 
-	out->rule = RULE_LITERAL;
+	d->out->rule = RULE_LITERAL;
 	if (identity_has_address(d->in->self, &rcpt->literal))
 		return route_local(d, RULE_LITERAL, rcpt->domain);
-	text_copy(hop->host, sizeof(hop->host), rcpt->domain);
-	hop->pref = 0;
-	hop->via = VIA_LITERAL;
-	hop->addr_first = 0;
-	hop->addr_count = 1;
-	out->addrs[0] = rcpt->literal;
-	out->n_addrs = 1;
-	out->n_hops = 1;
-	out->action = ROUTE_RELAY;
+	if (!candidate_emit(d, &literal, VIA_LITERAL, &why_not)) {
+		route_add_pruned(d->out, rcpt->domain, 0, why_not);
+		return route_fail(d, ROUTE_REJECT, 550, "5.4.4",
+				  "address literal %s is not a usable destination (%s)",
+				  rcpt->domain, prune_reason_name(why_not));
+	}
+	d->out->action = ROUTE_RELAY;
 	return ROUTE_DONE;
 }
 
@@ -902,17 +909,16 @@ static void hop_take_addresses(struct decision *d, const struct mx_addr *list, s
 	if (max_addrs == 0 || max_addrs > ROUTE_ADDRS_MAX)
 		max_addrs = ROUTE_ADDRS_MAX;
 	for (size_t i = 0; i < n; i++) {
-		const struct mx_addr *addr = &list[i];
+		enum address_use use = address_filter(policy, &list[i]);
 
-		if ((addr->family == AF_INET && !policy->mx.ipv4) ||
-		    (addr->family == AF_INET6 && !policy->mx.ipv6))
+		if (use == ADDRESS_WRONG_FAMILY)
 			continue;
-		if (addr_is_ignored(policy, addr))
+		if (use == ADDRESS_IGNORED)
 			tally->ignored++;
 		else if (out->n_addrs >= max_addrs)
 			tally->capped++;
 		else
-			hop_append_address(out, addr, tally);
+			hop_append_address(out, &list[i], tally);
 	}
 }
 
@@ -923,13 +929,24 @@ static void hop_append_address(struct route *out, const struct mx_addr *addr,
 	tally->taken++;
 }
 
-static bool addr_is_ignored(const struct policy *policy, const struct mx_addr *addr)
+/*
+ * The one address filter, for exchangers' addresses and literals alike,
+ * on the address unmapped (::ffff:0.0.0.0 is 0.0.0.0): a family switched
+ * off, or a block in mx.ignore_targets.
+ */
+static enum address_use address_filter(const struct policy *policy, const struct mx_addr *addr)
 {
+	struct mx_addr buf;
+	const struct mx_addr *plain = addr_unmap(addr, &buf);
+
+	if ((plain->family == AF_INET && !policy->mx.ipv4) ||
+	    (plain->family == AF_INET6 && !policy->mx.ipv6))
+		return ADDRESS_WRONG_FAMILY;
 	for (size_t i = 0; i < policy->mx.n_ignore_targets; i++) {
-		if (cidr_contains(&policy->mx.ignore_targets[i], addr))
-			return true;
+		if (cidr_contains(&policy->mx.ignore_targets[i], plain))
+			return ADDRESS_IGNORED;
 	}
-	return false;
+	return ADDRESS_USABLE;
 }
 
 static void route_add_pruned(struct route *out, const char *host, uint32_t pref,

@@ -129,8 +129,10 @@ static void assert_defaults(const struct policy *p)
 	assert_true(p->mx.ipv6);
 	assert_int_equal(p->mx.null_mx, VERDICT_REJECT);
 	assert_int_equal(p->mx.self_best, VERDICT_REJECT);
-	assert_int_equal(p->mx.n_ignore_targets, 1);
+	assert_int_equal(p->mx.n_ignore_targets, 3);
 	assert_cidr(&p->mx.ignore_targets[0], "0.0.0.0", 8);
+	assert_cidr(&p->mx.ignore_targets[1], "255.255.255.255", 32);
+	assert_cidr(&p->mx.ignore_targets[2], "::", 128);
 
 	assert_socket(&p->milter.socket, NULL, NULL, NULL, 0660);
 	assert_true(p->milter.reject_unroutable);
