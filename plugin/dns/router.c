@@ -163,8 +163,6 @@ static void decision_pass(struct decision *d);
 static void decision_finish(struct decision *d, struct route *route, bool asked);
 static void decision_give_up(struct decision *d, const char *why);
 static void decision_free(struct decision *d);
-static void route_set_tempfail(struct route *route, const char *recipient, const char *why);
-static void route_set_text(struct route *route, const char *fmt, ...) MX_PRINTF(2, 3);
 
 static void rng_seed(uint32_t state[4]);
 static uint32_t rotl32(uint32_t x, int k);
@@ -683,38 +681,6 @@ static void decision_free(struct decision *d)
 	free(d->questions);
 	gen_unref(router, &d->gen);
 	free(d);
-}
-
-/* 451 4.4.3: the route could not be decided now; why NULL: no convergence. */
-static void route_set_tempfail(struct route *route, const char *recipient, const char *why)
-{
-	struct recipient rcpt;
-	const char *bad;
-
-	memset(route, 0, offsetof(struct route, hops));
-	route->n_hops = route->n_addrs = route->n_pruned = 0;
-	route->self_listed = false;
-	route->ttl = 0;
-	if (recipient_parse(recipient, &rcpt, &bad) == 0)
-		snprintf(route->domain, sizeof(route->domain), "%s", rcpt.domain);
-	route->action = ROUTE_TEMPFAIL;
-	route->rule = RULE_MX;
-	route->reply.code = 451;
-	snprintf(route->reply.status, sizeof(route->reply.status), "4.4.3");
-	if (why != NULL)
-		route_set_text(route, "%s", why);
-	else
-		route_set_text(route, "DNS lookups for %s did not converge", route->domain);
-}
-
-/* A long domain cuts the text short; the reply stays well-formed. */
-static void route_set_text(struct route *route, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(route->reply.text, sizeof(route->reply.text), fmt, ap);
-	va_end(ap);
 }
 
 /* ---- any thread ---- */

@@ -65,8 +65,6 @@
 #define MILTER_LOG_HOPS_MAX 512		/* bytes of the hop list in a log line */
 #define MILTER_ESMTP_MAX 2048		/* bytes of RCPT parameters kept for a rewrite */
 #define MILTER_DRAIN_MS 30000		/* milter_run() waits this long for callbacks */
-#define MILTER_DEFAULT_TEMP_CODE 451
-#define MILTER_DEFAULT_TEMP_STATUS "4.4.3"
 #define MILTER_DEFAULT_TEMP_TEXT "Temporary failure looking up the recipient's route"
 
 /* What rewriting needs from the MTA; ADDRCPT_PAR stands in for ADDRCPT. */
@@ -684,6 +682,7 @@ static void rcpt_entry_clear(struct rcpt_entry *e)
 static sfsistat verdict_apply(SMFICTX *ctx, const struct route *route, bool enforce)
 {
 	const struct smtp_reply *r = &route->reply;
+	struct smtp_reply fallback;
 
 	switch (route->action) {
 	case ROUTE_RELAY:
@@ -700,11 +699,11 @@ static sfsistat verdict_apply(SMFICTX *ctx, const struct route *route, bool enfo
 	case ROUTE_TEMPFAIL:
 		break;
 	}
-	if (r->code >= 400 && r->code <= 499)
-		reply_set(ctx, r->code, r->status, r->text);
-	else
-		reply_set(ctx, MILTER_DEFAULT_TEMP_CODE, MILTER_DEFAULT_TEMP_STATUS,
-			  MILTER_DEFAULT_TEMP_TEXT);
+	if (r->code < 400 || r->code > 499) {
+		smtp_reply_set(&fallback, REPLY_TEMPFAIL, "%s", MILTER_DEFAULT_TEMP_TEXT);
+		r = &fallback;
+	}
+	reply_set(ctx, r->code, r->status, r->text);
 	return SMFIS_TEMPFAIL;
 }
 

@@ -23,8 +23,18 @@
 #define CANDIDATES_MAX DNS_MX_MAX
 #define NO_CUT UINT32_MAX	/* self does not appear in the list */
 
-#define REPLY_TEMPFAIL_CODE 451
-#define REPLY_TEMPFAIL_STATUS "4.4.3"
+/* The engine's replies, each code and status spelled here only. */
+static const struct {
+	int code;
+	const char *status;
+} route_replies[] = {
+	[REPLY_BAD_SYNTAX] = { 501, "5.1.3" },
+	[REPLY_NO_DOMAIN] = { 550, "5.1.2" },
+	[REPLY_NULL_MX] = { 556, "5.1.10" },
+	[REPLY_LOOP] = { 554, "5.4.6" },
+	[REPLY_NO_ROUTE] = { 550, "5.4.4" },
+	[REPLY_TEMPFAIL] = { 451, "4.4.3" },
+};
 
 /* A host that might become a hop. */
 struct candidate {
@@ -85,13 +95,16 @@ static enum route_status route_implicit_mx(struct decision *d);
 static enum route_status route_exchangers(struct decision *d);
 static enum route_status route_self_best(struct decision *d);
 static enum route_status route_unreachable(struct decision *d);
-static enum route_status route_fail(struct decision *d, enum route_action action, int code,
-				    const char *status, const char *fmt, ...) MX_PRINTF(5, 6);
+static enum route_status route_fail(struct decision *d, enum route_reply reply,
+				    const char *fmt, ...) MX_PRINTF(3, 4);
 static enum route_status route_fail_verdict(struct decision *d, enum policy_verdict verdict,
-					    int code, const char *status, const char *fmt, ...)
-	MX_PRINTF(5, 6);
-static void route_vset_reply(struct route *out, enum route_action action, int code,
-			     const char *status, const char *fmt, va_list ap) MX_PRINTF(5, 0);
+					    enum route_reply reply, const char *fmt, ...)
+	MX_PRINTF(4, 5);
+static void route_vset_reply(struct route *out, enum route_reply reply, const char *fmt,
+			     va_list ap) MX_PRINTF(3, 0);
+
+static void smtp_reply_vset(struct smtp_reply *out, enum route_reply reply, const char *fmt,
+			    va_list ap) MX_PRINTF(3, 0);
 
 static void mx_add_candidate(struct decision *d, const char *host, uint32_t pref);
 static void mx_drop_invalid(struct decision *d);
@@ -137,7 +150,7 @@ enum route_status route_decide(const struct route_input *in, struct route *out)
 	decision_init(&d, in, out);
 	if (recipient_parse(in->recipient, &rcpt, &why) == -1) {
 		out->rule = RULE_SYNTAX;
-		status = route_fail(&d, ROUTE_REJECT, 501, "5.1.3",
+		status = route_fail(&d, REPLY_BAD_SYNTAX,
 				    "bad recipient address syntax: %s", why);
 	} else {
 		text_copy(out->domain, sizeof(out->domain), rcpt.domain);
@@ -354,7 +367,7 @@ static enum route_status route_literal(struct decision *d, const struct recipien
 		return route_local(d, RULE_LITERAL, rcpt->domain);
 	if (!candidate_emit(d, &literal, VIA_LITERAL, &why_not)) {
 		route_add_pruned(d->out, rcpt->domain, 0, why_not);
-		return route_fail(d, ROUTE_REJECT, 550, "5.4.4",
+		return route_fail(d, REPLY_NO_ROUTE,
 				  "address literal %s is not a usable destination (%s)",
 				  rcpt->domain, prune_reason_name(why_not));
 	}
@@ -407,17 +420,17 @@ static enum route_status route_mx(struct decision *d)
 	case ASK_PENDING:
 		return ROUTE_PENDING;
 	case ASK_BROKEN:
-		return route_fail(d, ROUTE_TEMPFAIL, REPLY_TEMPFAIL_CODE, REPLY_TEMPFAIL_STATUS,
+		return route_fail(d, REPLY_TEMPFAIL,
 				  "CNAME chain for %s is too long or loops", domain);
 	case ASK_OK:
 		break;
 	}
 	if (dns_status_is_temporary(mx->status))
-		return route_fail(d, ROUTE_TEMPFAIL, REPLY_TEMPFAIL_CODE, REPLY_TEMPFAIL_STATUS,
+		return route_fail(d, REPLY_TEMPFAIL,
 				  "temporary DNS failure looking up MX for %s (%s)", domain,
 				  dns_status_name(mx->status));
 	if (mx->status == DNS_NXDOMAIN)
-		return route_fail(d, ROUTE_REJECT, 550, "5.1.2", "domain %s does not exist",
+		return route_fail(d, REPLY_NO_DOMAIN, "domain %s does not exist",
 				  domain);
 	if (mx->status == DNS_NODATA || mx->n == 0)
 		return route_implicit_mx(d);
@@ -428,7 +441,7 @@ static enum route_status route_mx_records(struct decision *d, const struct dns_a
 {
 	/* RFC 7505: a single "MX 0 ." says the domain takes no mail. */
 	if (mx->n == 1 && mx->rr.mx[0].host[0] == '\0')
-		return route_fail_verdict(d, d->policy->mx.null_mx, 556, "5.1.10",
+		return route_fail_verdict(d, d->policy->mx.null_mx, REPLY_NULL_MX,
 					  "Recipient address has null MX");
 	for (size_t i = 0; i < mx->n; i++)
 		mx_add_candidate(d, mx->rr.mx[i].host, mx->rr.mx[i].pref);
@@ -493,7 +506,7 @@ static enum route_status route_self_best(struct decision *d)
 		d->out->action = ROUTE_LOCAL;
 		return ROUTE_DONE;
 	}
-	return route_fail_verdict(d, d->policy->mx.self_best, 554, "5.4.6",
+	return route_fail_verdict(d, d->policy->mx.self_best, REPLY_LOOP,
 				  "mail for %s loops back to myself", d->out->domain);
 }
 
@@ -503,63 +516,91 @@ static enum route_status route_unreachable(struct decision *d)
 
 	for (size_t i = 0; i < d->n_cands; i++) {
 		if (d->cands[i].temp_failure)
-			return route_fail(d, ROUTE_TEMPFAIL, REPLY_TEMPFAIL_CODE,
-					  REPLY_TEMPFAIL_STATUS,
+			return route_fail(d, REPLY_TEMPFAIL,
 					  "temporary DNS failure looking up the addresses "
 					  "of the mail exchangers for %s",
 					  domain);
 	}
 	switch (d->out->rule) {
 	case RULE_IMPLICIT_MX:
-		return route_fail(d, ROUTE_REJECT, 550, "5.1.2",
+		return route_fail(d, REPLY_NO_DOMAIN,
 				  "domain %s has no MX record and no address", domain);
 	case RULE_CLUSTER:
-		return route_fail(d, ROUTE_REJECT, 550, "5.4.4",
+		return route_fail(d, REPLY_NO_ROUTE,
 				  "no member of cluster %s has an address", domain);
 	case RULE_ROUTE:
-		return route_fail(d, ROUTE_REJECT, 550, "5.4.4",
+		return route_fail(d, REPLY_NO_ROUTE,
 				  "no host of the route for %s has an address", domain);
 	default:
 		break;
 	}
-	return route_fail(d, ROUTE_REJECT, 550, "5.4.4",
+	return route_fail(d, REPLY_NO_ROUTE,
 			  "no mail exchanger for %s has an address", domain);
 }
 
-static enum route_status route_fail(struct decision *d, enum route_action action, int code,
-				    const char *status, const char *fmt, ...)
+static enum route_status route_fail(struct decision *d, enum route_reply reply,
+				    const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	route_vset_reply(d->out, action, code, status, fmt, ap);
+	route_vset_reply(d->out, reply, fmt, ap);
 	va_end(ap);
 	return ROUTE_DONE;
 }
 
-/* A configurable outcome: reject with code/status, or tempfail 451 4.4.3. */
+/* A configurable outcome: reject with reply, or tempfail 451 4.4.3. */
 static enum route_status route_fail_verdict(struct decision *d, enum policy_verdict verdict,
-					    int code, const char *status, const char *fmt, ...)
+					    enum route_reply reply, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (verdict == VERDICT_TEMPFAIL)
-		route_vset_reply(d->out, ROUTE_TEMPFAIL, REPLY_TEMPFAIL_CODE,
-				 REPLY_TEMPFAIL_STATUS, fmt, ap);
-	else
-		route_vset_reply(d->out, ROUTE_REJECT, code, status, fmt, ap);
+	route_vset_reply(d->out, verdict == VERDICT_TEMPFAIL ? REPLY_TEMPFAIL : reply, fmt, ap);
 	va_end(ap);
 	return ROUTE_DONE;
 }
 
-static void route_vset_reply(struct route *out, enum route_action action, int code,
-			     const char *status, const char *fmt, va_list ap)
+/* A 4xx reply is a temporary failure, any other a refusal. */
+static void route_vset_reply(struct route *out, enum route_reply reply, const char *fmt,
+			     va_list ap)
 {
-	out->action = action;
-	out->reply.code = code;
-	text_copy(out->reply.status, sizeof(out->reply.status), status);
-	vsnprintf(out->reply.text, sizeof(out->reply.text), fmt, ap);
+	out->action = route_replies[reply].code / 100 == 4 ? ROUTE_TEMPFAIL : ROUTE_REJECT;
+	smtp_reply_vset(&out->reply, reply, fmt, ap);
+}
+
+void smtp_reply_set(struct smtp_reply *out, enum route_reply reply, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	smtp_reply_vset(out, reply, fmt, ap);
+	va_end(ap);
+}
+
+static void smtp_reply_vset(struct smtp_reply *out, enum route_reply reply, const char *fmt,
+			    va_list ap)
+{
+	out->code = route_replies[reply].code;
+	text_copy(out->status, sizeof(out->status), route_replies[reply].status);
+	vsnprintf(out->text, sizeof(out->text), fmt, ap);
+}
+
+void route_set_tempfail(struct route *out, const char *recipient, const char *why)
+{
+	struct recipient rcpt;
+	const char *bad;
+
+	route_reset(out);
+	if (recipient_parse(recipient, &rcpt, &bad) == 0)
+		text_copy(out->domain, sizeof(out->domain), rcpt.domain);
+	out->rule = RULE_MX;
+	out->action = ROUTE_TEMPFAIL;
+	if (why != NULL)
+		smtp_reply_set(&out->reply, REPLY_TEMPFAIL, "%s", why);
+	else
+		smtp_reply_set(&out->reply, REPLY_TEMPFAIL, "DNS lookups for %s did not converge",
+			       out->domain);
 }
 
 static void mx_add_candidate(struct decision *d, const char *host, uint32_t pref)

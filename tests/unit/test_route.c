@@ -1338,6 +1338,31 @@ static void test_dns_answer_status_copy_keeps_status(void **state)
 	dns_answer_free(&copy);
 }
 
+/* The doors' and the router's tempfail comes from the engine's table. */
+static void test_route_set_tempfail_resets_and_says_451_4_4_3(void **state)
+{
+	struct env *e = *state;
+	struct smtp_reply reply;
+
+	env_decide(e, "u@boston.travel.edu");
+	assert_true(e->route.n_hops > 0);
+	route_set_tempfail(&e->route, "<u@Boston.Travel.EDU>", NULL);
+	assert_int_equal(e->route.action, ROUTE_TEMPFAIL);
+	assert_int_equal(e->route.rule, RULE_MX);
+	assert_int_equal(e->route.n_hops, 0);
+	assert_int_equal(e->route.n_addrs, 0);
+	assert_int_equal(e->route.reply.code, 451);
+	assert_string_equal(e->route.reply.status, "4.4.3");
+	assert_string_equal(e->route.reply.text, "DNS lookups for boston.travel.edu did not converge");
+	route_set_tempfail(&e->route, "u@", "resolver stopped");
+	assert_string_equal(e->route.domain, "");
+	assert_string_equal(e->route.reply.text, "resolver stopped");
+	smtp_reply_set(&reply, REPLY_NULL_MX, "no mail for %s", "x.example");
+	assert_int_equal(reply.code, 556);
+	assert_string_equal(reply.status, "5.1.10");
+	assert_string_equal(reply.text, "no mail for x.example");
+}
+
 #define ENV_TEST(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 
 int main(void)
@@ -1355,6 +1380,7 @@ int main(void)
 		ENV_TEST(test_randomize_off_keeps_dns_order),
 		ENV_TEST(test_plange_prefs_1_2_route_like_50_100),
 		ENV_TEST(test_hops_carry_the_via_of_their_rule),
+		ENV_TEST(test_route_set_tempfail_resets_and_says_451_4_4_3),
 		cmocka_unit_test(test_names_of_enums),
 		ENV_TEST(test_policy_exact_route_beats_longest_suffix),
 		ENV_TEST(test_policy_local_hosts_and_clusters_are_named),
