@@ -209,7 +209,7 @@ void cache_set_limits(struct dns_cache *cache, const struct cache_limits *limits
 }
 
 enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_type type,
-			    const char *name, uint64_t now_ms, struct route_answer *out)
+			    const char *name, uint64_t now_ms, struct dns_lookup_result *out)
 {
 	size_t len = strlen(name);
 	uint32_t now = cache_second(now_ms);

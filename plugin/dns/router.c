@@ -144,9 +144,9 @@ static enum route_status router_run_engine(struct router *router, struct router_
 					   const char *recipient, const char *self_extra,
 					   struct lookup_ctx *ctx, struct route *route);
 static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const char *name,
-			  struct route_answer *out);
+			  struct dns_lookup_result *out);
 static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
-			 const char *name, struct route_answer *out);
+			 const char *name, struct dns_lookup_result *out);
 static void lookup_record_miss(struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
 			       const char *name);
 static struct route *router_borrow_route(struct router *router);
@@ -448,7 +448,7 @@ static enum route_status router_run_engine(struct router *router, struct router_
 }
 
 static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const char *name,
-			  struct route_answer *out)
+			  struct dns_lookup_result *out)
 {
 	struct lookup_ctx *ctx = arg;
 
@@ -462,7 +462,7 @@ static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const
 }
 
 static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
-			 const char *name, struct route_answer *out)
+			 const char *name, struct dns_lookup_result *out)
 {
 	for (size_t i = 0; i < ctx->n_fetched; i++) {
 		const struct fetched *f = &ctx->fetched[i];

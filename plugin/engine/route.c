@@ -308,7 +308,7 @@ static bool pass_is_self_name(const struct route_pass *d, const char *name)
 static const struct dns_answer *pass_ask(struct route_pass *d, unsigned channel,
 					     enum dns_type type, const char *name)
 {
-	struct route_answer got;
+	struct dns_lookup_result got;
 
 	if (!d->in->lookup(d->in->lookup_ctx, channel, type, name, &got) ||
 	    got.answer == NULL) {

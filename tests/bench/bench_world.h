@@ -141,7 +141,7 @@ static inline uint32_t bench_route_random(void *arg)
 
 /* The router's lookup callback, reading the cache only. */
 static inline bool bench_route_lookup(void *arg, unsigned channel, enum dns_type type,
-				      const char *name, struct route_answer *out)
+				      const char *name, struct dns_lookup_result *out)
 {
 	struct bench_lookup *ctx = arg;
 

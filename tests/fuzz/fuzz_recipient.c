@@ -110,9 +110,9 @@ static void socketmap_one(const struct policy *policy, const char *map, const ui
 static void reply_check(const struct format_reply *reply);
 
 static bool lookup_nothing(void *ctx, unsigned channel, enum dns_type type, const char *name,
-			   struct route_answer *out);
+			   struct dns_lookup_result *out);
 static bool lookup_synth(void *ctx, unsigned channel, enum dns_type type, const char *name,
-			 struct route_answer *out);
+			 struct dns_lookup_result *out);
 static struct dns_answer *synth_mx(const char *name, uint32_t h);
 static struct dns_answer *synth_addr(enum dns_type type, const char *name, uint32_t h);
 static struct dns_answer *synth_cname(enum dns_type type, const char *name, uint32_t h);
@@ -466,7 +466,7 @@ static void reply_check(const struct format_reply *reply)
 
 /* The cold cache: every question is a miss. Names asked must be normalised. */
 static bool lookup_nothing(void *ctx, unsigned channel, enum dns_type type, const char *name,
-			   struct route_answer *out)
+			   struct dns_lookup_result *out)
 {
 	struct synth_dns *dns = ctx;
 
@@ -481,7 +481,7 @@ static bool lookup_nothing(void *ctx, unsigned channel, enum dns_type type, cons
 
 /* Every question answered, the answer picked by a hash of (channel, type, name). */
 static bool lookup_synth(void *ctx, unsigned channel, enum dns_type type, const char *name,
-			 struct route_answer *out)
+			 struct dns_lookup_result *out)
 {
 	struct synth_dns *dns = ctx;
 	uint32_t h;

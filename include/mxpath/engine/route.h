@@ -100,13 +100,6 @@ struct route {
 	enum cache_state cache;		/* filled by the caller (it knows) */
 };
 
-/* What the lookup callback hands back for one (channel, type, name). */
-struct route_answer {
-	const struct dns_answer *answer;	/* valid until route_decide returns */
-	uint32_t ttl_left;			/* seconds this answer is still fresh */
-	bool stale;				/* served stale (RFC 8767) */
-};
-
 /*
  * Returns true and fills *out if the answer is known; false if not (the
  * callback should then remember the question, to be asked before the next
@@ -114,7 +107,7 @@ struct route_answer {
  * its policy_route.channel. name is normalised.
  */
 typedef bool (*route_lookup_fn)(void *ctx, unsigned channel, enum dns_type type,
-				const char *name, struct route_answer *out);
+				const char *name, struct dns_lookup_result *out);
 /* Uniform 32-bit random numbers. */
 typedef uint32_t (*route_random_fn)(void *ctx);
 
