@@ -37,6 +37,7 @@
 
 struct loader {
 	const config_t *cfg;
+	struct daemon_settings *daemon;	/* base of the keys marked .daemon */
 	const char *name;	/* the file, as messages name it */
 	char *err;
 	size_t errlen;
@@ -55,6 +56,7 @@ struct key {
 	long long min, max;		/* numbers */
 	const struct key *section;	/* groups: their own keys */
 	bool required;
+	bool daemon;			/* offset is into struct daemon_settings */
 };
 
 /* Called for each string of a string list. */
@@ -69,8 +71,8 @@ struct string_list {
 
 static struct policy *config_new_defaults(void);
 static FILE *file_open(const char *path, char *err, size_t errlen);
-static int config_load(config_t *cfg, const char *name, struct policy **out, char *err,
-		       size_t errlen);
+static int config_load(config_t *cfg, const char *name, struct policy **out,
+		       struct daemon_settings *settings, char *err, size_t errlen);
 static int load_fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	MX_PRINTF(3, 4);
 static const char *file_display(const config_t *cfg, const char *file, const char *main_name,
@@ -86,7 +88,7 @@ static int load_group(struct loader *ld, const config_setting_t *group, const st
 static int check_required(struct loader *ld, const config_setting_t *group,
 			  const struct key *keys);
 static int check_policy(struct loader *ld, const struct policy *policy);
-static int check_socket(struct loader *ld, const char *section, const struct policy_socket *sock);
+static int check_socket(struct loader *ld, const char *section, const struct door_socket *sock);
 static const config_setting_t *lookup_either(const struct loader *ld, const char *a,
 					     const char *b);
 
@@ -157,6 +159,7 @@ static int add_address(struct loader *ld, const config_setting_t *s, const char 
 
 /* Offsets into the structs the tables fill. */
 #define POL(field) offsetof(struct policy, field)
+#define DMN(field) offsetof(struct daemon_settings, field)
 #define HOST(field) offsetof(struct policy_host, field)
 #define CLUSTER(field) offsetof(struct policy_cluster, field)
 #define ROUTE(field) offsetof(struct policy_route, field)
@@ -168,13 +171,18 @@ static int add_address(struct loader *ld, const config_setting_t *s, const char 
 #define KEY_FIELD(n, fn, field) { .name = (n), .parse = (fn), .offset = POL(field) }
 #define KEY_LIST(n, fn, field, count) \
 	{ .name = (n), .parse = (fn), .offset = POL(field), .count_offset = POL(count) }
+/* The daemon's own settings (settings.h). */
+#define KEY_DAEMON(n, fn, field) { .name = (n), .parse = (fn), .offset = DMN(field), .daemon = true }
+#define KEY_DAEMON_UINT(n, field, lo, hi) \
+	{ .name = (n), .parse = parse_uint, .offset = DMN(field), .min = (lo), .max = (hi), \
+	  .daemon = true }
 /* section starts a member path for offsetof(), which admits no parentheses. */
 /* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define KEY_SOCKET(section) \
-	KEY_FIELD("socket", parse_socket, section.socket.spec), \
-	KEY_FIELD("owner", parse_account, section.socket.owner), \
-	KEY_FIELD("group", parse_account, section.socket.group), \
-	KEY_FIELD("mode", parse_mode, section.socket.mode)
+	KEY_DAEMON("socket", parse_socket, section.spec), \
+	KEY_DAEMON("owner", parse_account, section.owner), \
+	KEY_DAEMON("group", parse_account, section.group), \
+	KEY_DAEMON("mode", parse_mode, section.mode)
 /* NOLINTEND(bugprone-macro-parentheses) */
 #define KEY_END { .name = NULL }
 
@@ -237,7 +245,7 @@ static const struct key milter_keys[] = {
 	KEY_FIELD("rewrite_clusters", parse_bool, milter.rewrite_clusters),
 	KEY_FIELD("rewrite_local", parse_name, milter.rewrite_local),
 	KEY_FIELD("trace_header", parse_bool, milter.trace_header),
-	KEY_UINT("timeout", milter.timeout, 1, 86400),
+	KEY_DAEMON_UINT("timeout", milter_timeout, 1, 86400),
 	KEY_END,
 };
 
@@ -270,9 +278,9 @@ static const struct key top_keys[] = {
 	KEY_SECTION("milter", milter_keys),
 	KEY_SECTION("socketmap", socketmap_keys),
 	KEY_SECTION("control", control_keys),
-	KEY_FIELD("user", parse_account, user),
-	KEY_FIELD("group", parse_account, group),
-	KEY_FIELD("pidfile", parse_path, pidfile),
+	KEY_DAEMON("user", parse_account, user),
+	KEY_DAEMON("group", parse_account, group),
+	KEY_DAEMON("pidfile", parse_path, pidfile),
 	KEY_END,
 };
 
@@ -302,7 +310,8 @@ struct policy *config_defaults(void)
 	return policy;
 }
 
-int config_load_file(const char *path, struct policy **out, char *err, size_t errlen)
+int config_load_file(const char *path, struct policy **out, struct daemon_settings *settings,
+		     char *err, size_t errlen)
 {
 	config_t cfg;
 	FILE *fp;
@@ -319,7 +328,7 @@ int config_load_file(const char *path, struct policy **out, char *err, size_t er
 	config_set_include_dir(&cfg, dirname(dir));
 	free(dir);
 	if (config_read(&cfg, fp) == CONFIG_TRUE)
-		rc = config_load(&cfg, path, out, err, errlen);
+		rc = config_load(&cfg, path, out, settings, err, errlen);
 	else
 		rc = syntax_fail(&cfg, path, err, errlen);
 	config_destroy(&cfg);
@@ -327,8 +336,8 @@ int config_load_file(const char *path, struct policy **out, char *err, size_t er
 	return rc;
 }
 
-int config_load_string(const char *text, const char *name, struct policy **out, char *err,
-		       size_t errlen)
+int config_load_string(const char *text, const char *name, struct policy **out,
+		       struct daemon_settings *settings, char *err, size_t errlen)
 {
 	config_t cfg;
 	int rc;
@@ -336,7 +345,7 @@ int config_load_string(const char *text, const char *name, struct policy **out, 
 	*out = NULL;
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) == CONFIG_TRUE)
-		rc = config_load(&cfg, name, out, err, errlen);
+		rc = config_load(&cfg, name, out, settings, err, errlen);
 	else
 		rc = syntax_fail(&cfg, name, err, errlen);
 	config_destroy(&cfg);
@@ -392,11 +401,8 @@ static struct policy *config_new_defaults(void)
 		if (cidr_parse(default_ignore_targets[i], &p->mx.ignore_targets[i]) != 0)
 			fatal("config: bad built-in CIDR %s", default_ignore_targets[i]);
 
-	p->milter.socket.mode = 0660;
 	p->milter.reject_unroutable = true;
-	p->milter.timeout = 7200;
 
-	p->socketmap.socket.mode = 0660;
 	p->socketmap.transport = xstrdup("smtp");
 	p->socketmap.mailer = xstrdup("esmtp");
 	p->socketmap.local = xstrdup("local:");
@@ -404,28 +410,42 @@ static struct policy *config_new_defaults(void)
 	p->socketmap.default_action = DEFAULT_ROUTE;
 	p->socketmap.max_connections = 1024;
 	p->socketmap.idle_timeout = 300;
-
-	p->control.socket.mode = 0600;
-
-	p->user = xstrdup("mxpath");
-	p->group = xstrdup("mxpath");
 	return p;
 }
 
-/* Applies a parsed file over the defaults, then the checks across keys. */
-static int config_load(config_t *cfg, const char *name, struct policy **out, char *err,
-		       size_t errlen)
+void config_settings_defaults(struct daemon_settings *settings)
 {
-	struct loader ld = { .cfg = cfg, .name = name, .err = err, .errlen = errlen };
+	memset(settings, 0, sizeof(*settings));
+	settings->milter.mode = 0660;
+	settings->milter_timeout = 7200;
+	settings->socketmap.mode = 0660;
+	settings->control.mode = 0600;
+	settings->user = xstrdup("mxpath");
+	settings->group = xstrdup("mxpath");
+}
+
+/* Applies a parsed file over the defaults, then the checks across keys. */
+static int config_load(config_t *cfg, const char *name, struct policy **out,
+		       struct daemon_settings *settings, char *err, size_t errlen)
+{
+	struct daemon_settings daemon;
+	struct loader ld = { .cfg = cfg, .daemon = &daemon, .name = name, .err = err,
+			     .errlen = errlen };
 	struct policy *policy = config_new_defaults();
 
+	config_settings_defaults(&daemon);
 	policy->file = xstrdup(name);
 	if (load_group(&ld, config_root_setting(cfg), top_keys, policy) != 0 ||
 	    check_policy(&ld, policy) != 0) {
 		policy_free(&policy);
+		daemon_settings_clear(&daemon);
 		return -1;
 	}
 	*out = policy;
+	if (settings != NULL)
+		*settings = daemon;
+	else
+		daemon_settings_clear(&daemon);
 	return 0;
 }
 
@@ -558,7 +578,7 @@ static int load_group(struct loader *ld, const config_setting_t *group, const st
 				break;
 		if (key->name == NULL)
 			return load_fail(ld, s, "unknown key");
-		if (key->parse(ld, s, key, base) != 0)
+		if (key->parse(ld, s, key, key->daemon ? (void *)ld->daemon : base) != 0)
 			return -1;
 	}
 	return check_required(ld, group, keys);
@@ -594,15 +614,15 @@ static int check_policy(struct loader *ld, const struct policy *policy)
 	if (!policy->mx.ipv4 && !policy->mx.ipv6)
 		return load_fail(ld, lookup_either(ld, "mx.ipv4", "mx.ipv6"),
 				 "ipv4 and ipv6 cannot both be false");
-	if (check_socket(ld, "milter", &policy->milter.socket) != 0 ||
-	    check_socket(ld, "socketmap", &policy->socketmap.socket) != 0 ||
-	    check_socket(ld, "control", &policy->control.socket) != 0)
+	if (check_socket(ld, "milter", &ld->daemon->milter) != 0 ||
+	    check_socket(ld, "socketmap", &ld->daemon->socketmap) != 0 ||
+	    check_socket(ld, "control", &ld->daemon->control) != 0)
 		return -1;
 	return 0;
 }
 
 /* Owner, group and mode are for unix sockets; on an inet one they are a mistake. */
-static int check_socket(struct loader *ld, const char *section, const struct policy_socket *sock)
+static int check_socket(struct loader *ld, const char *section, const struct door_socket *sock)
 {
 	static const char *const unix_only[] = { "owner", "group", "mode" };
 	const config_setting_t *group, *s;

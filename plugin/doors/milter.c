@@ -193,7 +193,7 @@ static atomic_ulong missing_logged;	/* SMFIF_* already reported as missing */
 static atomic_bool stopping;		/* smfi_main() returned: leave the router alone */
 static atomic_uint active_callbacks;	/* callbacks that may touch the router */
 
-int milter_setup(struct router *router, const struct policy_socket *socket, unsigned timeout,
+int milter_setup(struct router *router, const struct door_socket *socket, unsigned timeout,
 		 char *err, size_t errlen)
 {
 	char conn[SOCKSPEC_PATH_MAX + MX_NAME_BUF + 16], why[256];

@@ -43,14 +43,14 @@ static int listen_addr_inet(const struct sockspec *spec, struct listen_addr *out
 static int unix_remove_stale(const char *path, char *err, size_t errlen);
 static bool unix_is_answering(const char *path);
 static int unix_bind(int fd, const struct listen_addr *addr, char *err, size_t errlen);
-static int listen_open_unix(const struct policy_socket *socket, const struct listen_addr *addr,
+static int listen_open_unix(const struct door_socket *socket, const struct listen_addr *addr,
 			    char *err, size_t errlen);
-static int listen_open_inet(const struct policy_socket *socket, const struct listen_addr *addr,
+static int listen_open_inet(const struct door_socket *socket, const struct listen_addr *addr,
 			    char *err, size_t errlen);
 static int socket_open(const struct listen_addr *addr, bool nonblocking);
 static int socket_listen(int fd, const char *spec, char *err, size_t errlen);
 
-int listen_open(const struct policy_socket *socket, const char *what, char *err, size_t errlen)
+int listen_open(const struct door_socket *socket, const char *what, char *err, size_t errlen)
 {
 	struct listen_addr addr;
 	char why[256];
@@ -71,7 +71,7 @@ int listen_open(const struct policy_socket *socket, const char *what, char *err,
 	return fd;
 }
 
-static int listen_open_unix(const struct policy_socket *socket, const struct listen_addr *addr,
+static int listen_open_unix(const struct door_socket *socket, const struct listen_addr *addr,
 			    char *err, size_t errlen)
 {
 	int fd;
@@ -97,7 +97,7 @@ static int listen_open_unix(const struct policy_socket *socket, const struct lis
 	return fd;
 }
 
-static int listen_open_inet(const struct policy_socket *socket, const struct listen_addr *addr,
+static int listen_open_inet(const struct door_socket *socket, const struct listen_addr *addr,
 			    char *err, size_t errlen)
 {
 	int fd, one = 1;
@@ -126,7 +126,7 @@ static int listen_open_inet(const struct policy_socket *socket, const struct lis
 	return fd;
 }
 
-void listen_cleanup(const struct policy_socket *socket)
+void listen_cleanup(const struct door_socket *socket)
 {
 	struct listen_addr addr;
 	struct stat st;

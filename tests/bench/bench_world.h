@@ -209,7 +209,7 @@ static inline struct policy *bench_policy_new(bool dual_stack)
 	char err[CONFIG_ERROR_MAX];
 	struct policy *policy;
 
-	if (config_load_string(dual_stack ? "" : "mx = { ipv6 = false; };", "(bench)", &policy,
+	if (config_load_string(dual_stack ? "" : "mx = { ipv6 = false; };", "(bench)", &policy, NULL,
 			       err, sizeof(err)) < 0)
 		bench_die(err);
 	return policy;

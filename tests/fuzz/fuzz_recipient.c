@@ -127,7 +127,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fx.defaults = config_defaults();
-	if (config_load_string(gateway_conf, "gateway", &fx.gateway, err, sizeof(err)) != 0) {
+	if (config_load_string(gateway_conf, "gateway", &fx.gateway, NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_recipient: gateway policy: %s\n", err);
 		abort();
 	}

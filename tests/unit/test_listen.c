@@ -52,9 +52,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct policy_socket unix_socket(struct fixture *f, mode_t mode)
+static struct door_socket unix_socket(struct fixture *f, mode_t mode)
 {
-	struct policy_socket s = { .spec = f->spec, .mode = mode };
+	struct door_socket s = { .spec = f->spec, .mode = mode };
 
 	return s;
 }
@@ -62,7 +62,7 @@ static struct policy_socket unix_socket(struct fixture *f, mode_t mode)
 static void test_unix_socket_gets_mode_and_accepts(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0640);
+	struct door_socket s = unix_socket(f, 0640);
 	char err[256];
 	struct stat st;
 	int fd, client;
@@ -81,7 +81,7 @@ static void test_unix_socket_gets_mode_and_accepts(void **state)
 static void test_unix_socket_without_mode_stays_private(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0);
+	struct door_socket s = unix_socket(f, 0);
 	char err[256];
 	struct stat st;
 	int fd;
@@ -96,7 +96,7 @@ static void test_unix_socket_without_mode_stays_private(void **state)
 static void test_unix_socket_gets_owner_and_group(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	struct passwd *pw;
 	struct group *gr;
 	char err[256], owner[64], group[64];
@@ -127,7 +127,7 @@ static void test_unix_socket_gets_owner_and_group(void **state)
 static void test_unknown_owner_is_refused_and_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	struct stat st;
 
@@ -141,7 +141,7 @@ static void test_unknown_owner_is_refused_and_leaves_nothing(void **state)
 static void test_stale_socket_is_replaced(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	struct stat st;
 	int fd, client;
@@ -168,7 +168,7 @@ static void test_stale_socket_is_replaced(void **state)
 static void test_socket_in_use_is_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	int fd, client;
 
@@ -186,7 +186,7 @@ static void test_socket_in_use_is_refused(void **state)
 static void test_regular_file_is_never_removed(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	struct stat st;
 	int fd;
@@ -205,7 +205,7 @@ static void test_regular_file_is_never_removed(void **state)
 static void test_cleanup_removes_the_socket(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	struct stat st;
 	int fd;
@@ -221,7 +221,7 @@ static void test_cleanup_removes_the_socket(void **state)
 static void test_sockets_are_nonblocking_and_cloexec(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	int fd;
 
@@ -269,7 +269,7 @@ static unsigned free_port(int family)
 static void check_inet(const char *host_suffix, const char *connect_host, int family)
 {
 	unsigned port = free_port(family);
-	struct policy_socket s;
+	struct door_socket s;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char err[256], spec[96], listen_spec[96];
@@ -277,7 +277,7 @@ static void check_inet(const char *host_suffix, const char *connect_host, int fa
 	socklen_t one_len = sizeof(one);
 
 	snprintf(listen_spec, sizeof(listen_spec), "inet:%u%s", port, host_suffix);
-	s = (struct policy_socket){ .spec = listen_spec };
+	s = (struct door_socket){ .spec = listen_spec };
 	fd = listen_open(&s, "socketmap.socket", err, sizeof(err));
 	if (fd < 0)
 		fail_msg("%s: %s", listen_spec, err);
@@ -329,7 +329,7 @@ static void test_bad_specs_are_refused_with_the_reason(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct policy_socket s = { .spec = (char *)cases[i].spec };
+		struct door_socket s = { .spec = (char *)cases[i].spec };
 
 		assert_int_equal(listen_open(&s, "control.socket", err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "control.socket: "));
