@@ -503,6 +503,12 @@ static enum route_status route_unreachable(struct decision *d)
 					  "of the mail exchangers for %s",
 					  domain);
 	}
+	/* A backup MX (or a worse cluster member) whose better hosts have no
+	 * address: defer like Postfix ("unable to find primary relay"); the
+	 * primary may get its address back, and the mail is ours to keep. */
+	if (d->out->self_listed)
+		return route_fail(d, ROUTE_TEMPFAIL, REPLY_TEMPFAIL_CODE, "4.4.4",
+				  "unable to find primary relay for %s", domain);
 	switch (d->out->rule) {
 	case RULE_IMPLICIT_MX:
 		return route_fail(d, ROUTE_REJECT, 550, "5.1.2",
