@@ -20,11 +20,11 @@
 /* How long an order is kept after the milter's decision: from RCPT to the
  * MTA's delivery lookup (the DATA of a slow client, the queue manager's
  * pick-up). */
-#define HOP_MEMORY_KEEP_MS (5 * 60 * 1000)
+#define HOP_MEMORY_KEEP_MS 300000u	/* 5 minutes */
 /* A milter decision for a recipient decided less than this ago follows
  * that order instead of shuffling (two messages to one recipient in
  * flight at once then agree); older, it shuffles afresh. */
-#define HOP_MEMORY_SHARE_MS (30 * 1000)
+#define HOP_MEMORY_SHARE_MS 30000u	/* 30 seconds */
 #define HOP_MEMORY_ENTRIES 20000	/* the oldest goes first */
 
 struct hop_memory;
