@@ -47,6 +47,7 @@ PY
 : > "$SINKS_DIR/idn.dump"
 /usr/bin/python3 "$T/utf8sink.py" "${E2E_EXCHANGER[idn]}" "$P" "$SINKS_DIR/idn.dump" \
 	>> "$SINKS_DIR/idn.log" 2>&1 &
+# shellcheck disable=SC2034 # read by sinks_stop_all (sinks.sh)
 SINK_PID[idn]=$!
 mta_poll 5 mta_is_listening "${E2E_EXCHANGER[idn]}" "$P" || mta_die "the SMTPUTF8 sink did not start"
 dns_start_mock dns
