@@ -18,7 +18,7 @@ BUILD     ?= build
 SANITIZE  ?= 0
 
 CC        ?= cc
-PKGS      := libcares milter libconfig
+PKGS      := libcares milter libconfig libidn2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -59,7 +59,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/mxpath/*/*.h) $(wildcard tests/unit/*.h) $(wildcard tests/bench/*.h)
 
 # Debian packages for the build, the tests and the demo.
-DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev \
+DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev libidn2-dev \
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
 	mandoc man-db systemd python3-prometheus-client postfix-lmdb

@@ -14,6 +14,11 @@
  * generator seeded from getrandom(), drawn after the cache lookups, so
  * every decision is shuffled afresh.
  *
+ * The two doors agree on a recipient's order: a milter decision
+ * (router_decide_wait) writes its hop order down in the hop memory, and a
+ * socketmap decision (router_decide) for the same recipient follows it
+ * (hop_memory.c says why and for how long).
+ *
  * Reload: the policy, the identity built from it and the resolver form a
  * "generation". A decision holds a reference on the generation it started
  * with and finishes on it; the resolver is shared between generations
@@ -36,6 +41,7 @@
 #include <unistd.h>
 
 #include "mxpath/dns/cache.h"
+#include "mxpath/dns/hop_memory.h"
 #include "mxpath/base/common.h"
 #include "mxpath/dns/resolver.h"
 #include "mxpath/dns/router.h"
@@ -92,6 +98,7 @@ struct waiting_route {
 	struct route *out;		/* the caller's (router_decide_wait), or NULL */
 	const char *recipient;		/* in tail */
 	const char *self_extra;		/* in tail, or NULL */
+	bool remember;			/* a milter decision: write its order down */
 	unsigned passes;
 	unsigned outstanding;		/* answers of this pass still to come */
 	bool answered;			/* told "stopping": freed once the answers are in */
@@ -109,6 +116,7 @@ struct router {
 	struct router_dns *dns_list;	/* every resolver alive, current or retired */
 	struct evtimer *reaper;		/* frees retired resolvers */
 	struct dns_cache *cache;
+	struct hop_memory *memory;	/* the milter's hop orders */
 	struct route *scratch;		/* warm decisions decide here */
 	bool scratch_busy;
 	bool closing;
@@ -146,8 +154,10 @@ static bool server_lists_equal(char *const *a, size_t na, char *const *b, size_t
 static void cache_limits_from(const struct policy *policy, struct cache_limits *out);
 
 static void router_decide_into(struct router *router, const char *recipient,
-			       const char *self_extra, struct route *out, router_done_fn done,
-			       void *arg);
+			       const char *self_extra, bool remember, struct route *out,
+			       router_done_fn done, void *arg);
+static void router_agree_order(struct router *router, const char *recipient, bool remember,
+			       struct route *route);
 static enum route_status router_run_engine(struct router *router, struct router_gen *gen,
 					   const char *recipient, const char *self_extra,
 					   struct lookup_ctx *ctx, struct route *route);
@@ -162,7 +172,7 @@ static void router_return_route(struct router *router, struct route *route);
 static void router_count(struct router *router, const struct route *route);
 
 static struct waiting_route *waiting_new(struct router *router, struct router_gen *gen,
-				     const char *recipient, const char *self_extra,
+				     const char *recipient, const char *self_extra, bool remember,
 				     struct route *out, router_done_fn done, void *arg);
 static void waiting_ask(struct waiting_route *d, struct lookup_ctx *ctx);
 static void waiting_on_answer(void *arg, unsigned channel, enum dns_type type,
@@ -201,6 +211,7 @@ struct router *router_new(struct evloop *loop, struct policy *policy, char *err,
 	cache_limits_from(policy, &limits);
 	router->cache = cache_new(&limits);
 	router->scratch = xmalloc(sizeof(*router->scratch));
+	router->memory = hop_memory_new(HOP_MEMORY_ENTRIES);
 	router->current = gen_new(policy, dns_new(router, resolver));
 	rng_seed(router->rng);
 	return router;
@@ -229,6 +240,7 @@ void router_free(struct router **routerp)
 		free(dns);
 	}
 	cache_free(&router->cache);
+	hop_memory_free(&router->memory);
 	free(router->scratch);
 	pthread_mutex_destroy(&router->lock);
 	free(router);
@@ -405,7 +417,7 @@ static void cache_limits_from(const struct policy *policy, struct cache_limits *
 void router_decide(struct router *router, const char *recipient, const char *self_extra,
 		   router_done_fn done, void *arg)
 {
-	router_decide_into(router, recipient, self_extra, NULL, done, arg);
+	router_decide_into(router, recipient, self_extra, false, NULL, done, arg);
 }
 
 /*
@@ -414,25 +426,23 @@ void router_decide(struct router *router, const char *recipient, const char *sel
  * the heap.
  */
 static void router_decide_into(struct router *router, const char *recipient,
-			       const char *self_extra, struct route *out, router_done_fn done,
-			       void *arg)
+			       const char *self_extra, bool remember, struct route *out,
+			       router_done_fn done, void *arg)
 {
 	struct router_gen *gen = router->current;
 	struct lookup_ctx ctx = { 0 };
 	struct route *route = out != NULL ? out : router_borrow_route(router);
 	struct waiting_route *d;
 
-	if (router_run_engine(router, gen, recipient, self_extra, &ctx, route) == ROUTE_DONE) {
+	bool decided = router_run_engine(router, gen, recipient, self_extra, &ctx, route) ==
+		       ROUTE_DONE;
+
+	if (decided || router->stopping) {
 		free(ctx.misses);
-		router_count(router, route);
-		done(arg, route);
-		if (out == NULL)
-			router_return_route(router, route);
-		return;
-	}
-	if (router->stopping) {
-		free(ctx.misses);
-		route_set_stopping(route, recipient);
+		if (decided)
+			router_agree_order(router, recipient, remember, route);
+		else
+			route_set_stopping(route, recipient);
 		router_count(router, route);
 		done(arg, route);
 		if (out == NULL)
@@ -441,8 +451,20 @@ static void router_decide_into(struct router *router, const char *recipient,
 	}
 	if (out == NULL)
 		router_return_route(router, route);
-	d = waiting_new(router, gen, recipient, self_extra, out, done, arg);
+	d = waiting_new(router, gen, recipient, self_extra, remember, out, done, arg);
 	waiting_ask(d, &ctx);
+}
+
+/* The milter's decision writes its hop order down; the socketmap's follows it. */
+static void router_agree_order(struct router *router, const char *recipient, bool remember,
+			       struct route *route)
+{
+	uint64_t now_ms = evloop_now_ms(router->loop);
+
+	if (remember)
+		hop_memory_decide(router->memory, recipient, route, now_ms);
+	else
+		hop_memory_follow(router->memory, recipient, route, now_ms);
 }
 
 static enum route_status router_run_engine(struct router *router, struct router_gen *gen,
@@ -556,7 +578,7 @@ static void router_count(struct router *router, const struct route *route)
 /* ---- decisions waiting for DNS ---- */
 
 static struct waiting_route *waiting_new(struct router *router, struct router_gen *gen,
-				     const char *recipient, const char *self_extra,
+				     const char *recipient, const char *self_extra, bool remember,
 				     struct route *out, router_done_fn done, void *arg)
 {
 	size_t rlen = strlen(recipient) + 1;
@@ -567,6 +589,7 @@ static struct waiting_route *waiting_new(struct router *router, struct router_ge
 	d->gen = gen;
 	gen->refs++;
 	d->out = out;
+	d->remember = remember;
 	d->done = done;
 	d->arg = arg;
 	memcpy(d->tail, recipient, rlen);
@@ -674,6 +697,7 @@ static void waiting_finish(struct waiting_route *d, struct route *route, bool as
 	if (asked && route->cache == CACHE_HIT)
 		route->cache = CACHE_MISS;
 	router_count(router, route);
+	router_agree_order(router, d->recipient, d->remember, route);
 	d->done(d->arg, route);
 	if (d->out == NULL)
 		router_return_route(router, route);
@@ -806,7 +830,7 @@ static void wait_on_loop(void *arg)
 {
 	struct wait_call *call = arg;
 
-	router_decide_into(call->router, call->recipient, call->self_extra, &call->route,
+	router_decide_into(call->router, call->recipient, call->self_extra, true, &call->route,
 			   wait_done, call);
 }
 

@@ -9,6 +9,11 @@
  * router_decide() is for the event-loop thread; router_decide_wait() is
  * for any other thread (milter sessions): it posts the work to the loop
  * and blocks until the route is ready.
+ *
+ * The doors agree on a recipient's hop order: router_decide_wait() (the
+ * milter, at RCPT) writes the order it decided down for a few minutes,
+ * and router_decide() (the socketmap) for the same recipient follows it
+ * (hop_memory.h).
  */
 #ifndef MXPATH_ROUTER_H
 #define MXPATH_ROUTER_H

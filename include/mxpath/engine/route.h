@@ -76,6 +76,7 @@ enum route_reply {
 	REPLY_NO_ROUTE,		/* 550 5.4.4 */
 	REPLY_TEMPFAIL,		/* 451 4.4.3 */
 	REPLY_STOPPING,		/* 451 4.3.2 */
+	REPLY_NO_PRIMARY,	/* 451 4.4.4: a backup MX finds no better host */
 };
 
 struct smtp_reply {
