@@ -379,6 +379,10 @@ int addr_literal_parse(const char *text, size_t len, bool tag_optional, struct m
 		*why = "address literal too long";
 		return -1;
 	}
+	if (memchr(text + 1, '\0', n) != NULL) {
+		*why = "malformed address literal";	/* "[192.0.2.1\0junk]" */
+		return -1;
+	}
 	memcpy(inner, text + 1, n);
 	inner[n] = '\0';
 	if (n > IPV6_TAG_LEN && strncasecmp(inner, IPV6_TAG, IPV6_TAG_LEN) == 0) {

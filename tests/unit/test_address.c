@@ -344,6 +344,21 @@ static void test_recipient_literal_carries_its_address(void **state)
 	assert_true(addr_equal(&r.literal, &want));
 }
 
+/* Every one of the len bytes is the literal's: a NUL inside is no literal
+ * (fuzz_literal found "[192.0.2.1\0junk]" taken as 192.0.2.1). */
+static void test_addr_literal_parse_refuses_nul_inside(void **state)
+{
+	static const char text[] = "[192.0.2.1\0junk]";
+	struct mx_addr addr;
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(addr_literal_parse(text, sizeof(text) - 1, true, &addr, NULL, &why), -1);
+	assert_string_equal(why, "malformed address literal");
+	assert_int_equal(addr_literal_parse(text, 11, true, &addr, NULL, &why), -1);
+	assert_int_equal(addr_literal_parse("[192.0.2.1]", 11, false, &addr, NULL, &why), 0);
+}
+
 /* 256 octets of local part are accepted, 257 are not. */
 static void test_recipient_local_part_limit_is_256(void **state)
 {
@@ -385,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_domain_normalize_reads_only_len_octets),
 		cmocka_unit_test(test_recipient_parse_table),
 		cmocka_unit_test(test_recipient_literal_carries_its_address),
+		cmocka_unit_test(test_addr_literal_parse_refuses_nul_inside),
 		cmocka_unit_test(test_recipient_local_part_limit_is_256),
 		cmocka_unit_test(test_recipient_parse_refuses_null),
 	};
