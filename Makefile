@@ -146,17 +146,23 @@ unit-sanitized: $(UNIT_BINS)
 		$$t > $$t.log 2>&1 || { cat $$t.log; exit 1; }; tail -n 1 $$t.log; done
 
 # libFuzzer harnesses: each tests/fuzz/fuzz_*.c is linked with the library
-# sources compiled by clang with ASan+UBSan; every run starts from its
-# committed corpus (tests/fuzz/corpus/NAME/), new finds go to a scratch dir.
+# sources compiled once by clang with coverage, ASan and UBSan
+# ($(BUILD)/fuzz/obj/); every run starts from its committed corpus
+# (tests/fuzz/corpus/NAME/), new finds go to a scratch dir.
 FUZZ_SECONDS ?= 60
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS := $(LIB_SRCS:plugin/%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) -fno-sanitize-recover=all
+FUZZ_FLAGS := $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)
+$(BUILD)/fuzz/obj/%.o: plugin/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) $< $(LIB_SRCS) $(LIBS) -o $@
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $< $(FUZZ_OBJS) $(LIBS) -o $@
 
 fuzz-build: $(FUZZ_BINS)
 
