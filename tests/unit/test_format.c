@@ -544,21 +544,6 @@ static void test_overlong_key_is_not_found_and_kept_cut_for_the_log(void **state
 	policy_unref(&policy);
 }
 
-static void test_sanitize_replaces_controls_and_spaces_and_bounds(void **state)
-{
-	char out[8];
-
-	(void)state;
-	assert_int_equal(format_sanitize(out, sizeof(out), "a b\tc", 5, false), 5);
-	assert_string_equal(out, "a?b?c");
-	assert_int_equal(format_sanitize(out, sizeof(out), "a b", 3, true), 3);
-	assert_string_equal(out, "a b");
-	assert_int_equal(format_sanitize(out, sizeof(out), "0123456789", 10, true), 7);
-	assert_string_equal(out, "0123456");
-	assert_int_equal(format_sanitize(out, sizeof(out), "a\0b", 3, true), 3);
-	assert_string_equal(out, "a?b");
-}
-
 static void test_names_of_maps_and_outcomes(void **state)
 {
 	(void)state;
@@ -591,7 +576,6 @@ int main(void)
 		cmocka_unit_test(test_requests_are_answered_or_routed_per_map_and_default),
 		cmocka_unit_test(test_root_route_answers_every_dot_key),
 		cmocka_unit_test(test_overlong_key_is_not_found_and_kept_cut_for_the_log),
-		cmocka_unit_test(test_sanitize_replaces_controls_and_spaces_and_bounds),
 		cmocka_unit_test(test_names_of_maps_and_outcomes),
 	};
 
