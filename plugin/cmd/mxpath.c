@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mxpath.c - the admin command: show a route, check a configuration
  *

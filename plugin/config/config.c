@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.c - load a configuration file (libconfig syntax) into a policy
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_config.c - configuration loading: every key, the defaults, and
  * one exact "FILE:LINE: key: message" per class of error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_dnsmsg.c - dnsmsg_parse against hand-built DNS messages
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_format.c - socketmap answers: each action x each map x nexthop
  * name/address x port, what each key means (the sendmail dot keys,

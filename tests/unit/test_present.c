@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_present.c - text for people: the sanitizer's flags, key=value log
  * lines, hop and pruned lists with their cut

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * format.h - socketmap answers: what a key means per map, and the reply text
  *

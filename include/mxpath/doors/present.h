@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * present.h - text for people: sanitized strings, key=value log lines,
  * host lists
