@@ -49,6 +49,8 @@ static void pkt_a(struct pkt *p, const char *owner, uint32_t ttl, const char *ad
 static void pkt_aaaa(struct pkt *p, const char *owner, uint32_t ttl, const char *addr);
 static void pkt_cname(struct pkt *p, const char *owner, uint32_t ttl, const char *target);
 static void pkt_soa(struct pkt *p, const char *owner, uint32_t ttl, uint32_t minimum);
+static void pkt_soa_authority(struct pkt *p, const char *zone, uint32_t ttl, uint32_t minimum);
+static void pkt_mx_compressed(struct pkt *p, uint32_t ttl, unsigned pref, const char *label);
 static struct dns_answer *pkt_parse(const struct pkt *p, const char *qname,
 				    enum dns_type type);
 static void assert_status(const struct pkt *p, const char *qname, enum dns_type type,
@@ -192,6 +194,34 @@ static void pkt_soa(struct pkt *p, const char *owner, uint32_t ttl, uint32_t min
 	pkt_rr_end(p);
 }
 
+/* The SOA of a negative answer, in the authority section. */
+static void pkt_soa_authority(struct pkt *p, const char *zone, uint32_t ttl, uint32_t minimum)
+{
+	p->section = SEC_NS;
+	pkt_soa(p, zone, ttl, minimum);
+}
+
+/* An MX record owned by the question's name, exchange "label.<qname>",
+ * both names compressed to pointers at the question. */
+static void pkt_mx_compressed(struct pkt *p, uint32_t ttl, unsigned pref, const char *label)
+{
+	size_t len = strlen(label);
+
+	pkt_count(p);
+	pkt_pointer(p, PKT_QNAME_AT);
+	pkt_u16(p, T_MX);
+	pkt_u16(p, C_IN);
+	pkt_u32(p, ttl);
+	p->rdlength_at = p->len;
+	pkt_u16(p, 0);
+	pkt_u16(p, pref);
+	pkt_u8(p, (unsigned)len);
+	for (size_t k = 0; k < len; k++)
+		pkt_u8(p, (unsigned char)label[k]);
+	pkt_pointer(p, PKT_QNAME_AT);
+	pkt_rr_end(p);
+}
+
 static struct dns_answer *pkt_parse(const struct pkt *p, const char *qname,
 				    enum dns_type type)
 {
@@ -285,19 +315,7 @@ static void test_mx_names_are_lowercased_and_decompressed(void **state)
 
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "Example.ORG", T_MX);
-	pkt_count(&p);
-	pkt_pointer(&p, PKT_QNAME_AT);
-	pkt_u16(&p, T_MX);
-	pkt_u16(&p, C_IN);
-	pkt_u32(&p, 60);
-	p.rdlength_at = p.len;
-	pkt_u16(&p, 0);
-	pkt_u16(&p, 5);
-	pkt_u8(&p, 2);
-	pkt_u8(&p, 'M');
-	pkt_u8(&p, 'X');
-	pkt_pointer(&p, PKT_QNAME_AT);
-	pkt_rr_end(&p);
+	pkt_mx_compressed(&p, 60, 5, "MX");
 	a = pkt_parse(&p, "example.org.", DNS_TYPE_MX);
 	assert_int_equal(a->status, DNS_OK);
 	assert_int_equal(a->n, 1);
@@ -332,19 +350,7 @@ static void test_mx_thousand_records_keep_best_64(void **state)
 		unsigned pref = (i * 7919) % 1000;	/* every value 0..999, shuffled */
 
 		snprintf(host, sizeof(host), "mx%u", pref);
-		pkt_count(&p);
-		pkt_pointer(&p, PKT_QNAME_AT);
-		pkt_u16(&p, T_MX);
-		pkt_u16(&p, C_IN);
-		pkt_u32(&p, 600);
-		p.rdlength_at = p.len;
-		pkt_u16(&p, 0);
-		pkt_u16(&p, pref);
-		pkt_u8(&p, (unsigned)strlen(host));
-		for (size_t k = 0; host[k] != '\0'; k++)
-			pkt_u8(&p, (unsigned char)host[k]);
-		pkt_pointer(&p, PKT_QNAME_AT);
-		pkt_rr_end(&p);
+		pkt_mx_compressed(&p, 600, pref, host);
 	}
 	a = pkt_parse(&p, "many.example.org", DNS_TYPE_MX);
 	assert_int_equal(a->status, DNS_OK);
@@ -560,8 +566,7 @@ static void test_nxdomain_takes_negative_ttl_from_soa(void **state)
 
 	(void)state;
 	pkt_begin(&p, RC_NXDOMAIN, "nope.example.org", T_MX);
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 3600, 300);
+	pkt_soa_authority(&p, "example.org", 3600, 300);
 	a = pkt_parse(&p, "nope.example.org", DNS_TYPE_MX);
 	assert_int_equal(a->status, DNS_NXDOMAIN);
 	assert_int_equal(a->n, 0);
@@ -571,8 +576,7 @@ static void test_nxdomain_takes_negative_ttl_from_soa(void **state)
 
 	/* the SOA's own TTL when it is the smaller */
 	pkt_begin(&p, RC_NXDOMAIN, "nope.example.org", T_MX);
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 120, 900);
+	pkt_soa_authority(&p, "example.org", 120, 900);
 	a = pkt_parse(&p, "nope.example.org", DNS_TYPE_MX);
 	assert_int_equal(a->status, DNS_NXDOMAIN);
 	assert_int_equal(a->ttl, 120);
@@ -586,8 +590,7 @@ static void test_nodata_takes_negative_ttl_from_soa(void **state)
 
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "aonly.example.org", T_MX);
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 3600, 240);
+	pkt_soa_authority(&p, "example.org", 3600, 240);
 	a = pkt_parse(&p, "aonly.example.org", DNS_TYPE_MX);
 	assert_int_equal(a->status, DNS_NODATA);
 	assert_int_equal(a->n, 0);
@@ -609,8 +612,7 @@ static void test_nodata_without_soa_gets_default_ttl(void **state)
 
 	/* an SOA of a zone that does not hold the name does not count */
 	pkt_begin(&p, RC_NOERROR, "aonly.example.org", T_MX);
-	p.section = SEC_NS;
-	pkt_soa(&p, "elsewhere.test", 3600, 7);
+	pkt_soa_authority(&p, "elsewhere.test", 3600, 7);
 	a = pkt_parse(&p, "aonly.example.org", DNS_TYPE_MX);
 	assert_int_equal(a->status, DNS_NODATA);
 	assert_int_equal(a->ttl, 60);
@@ -816,8 +818,7 @@ static void test_cname_to_nodata_with_soa_is_nodata(void **state)
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "alias.example.org", T_MX);
 	pkt_cname(&p, "alias.example.org", 900, "target.example.net");
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.net", 3600, 300);
+	pkt_soa_authority(&p, "example.net", 3600, 300);
 	a = pkt_parse(&p, "alias.example.org", DNS_TYPE_MX);
 	assert_int_equal(a->status, DNS_NODATA);
 	assert_string_equal(a->cname, "target.example.net");
@@ -828,8 +829,7 @@ static void test_cname_to_nodata_with_soa_is_nodata(void **state)
 	/* an SOA of the alias's zone says nothing about the target */
 	pkt_begin(&p, RC_NOERROR, "alias.example.org", T_MX);
 	pkt_cname(&p, "alias.example.org", 900, "target.example.net");
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 3600, 300);
+	pkt_soa_authority(&p, "example.org", 3600, 300);
 	pkt_rr_begin(&p, "example.org", T_NS, 3600);
 	pkt_name(&p, "ns1.example.org");
 	pkt_rr_end(&p);
@@ -848,8 +848,7 @@ static void test_cname_to_nxdomain_is_nxdomain_with_cname(void **state)
 	(void)state;
 	pkt_begin(&p, RC_NXDOMAIN, "alias.example.org", T_A);
 	pkt_cname(&p, "alias.example.org", 30, "gone.example.net");
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.net", 3600, 300);
+	pkt_soa_authority(&p, "example.net", 3600, 300);
 	a = pkt_parse(&p, "alias.example.org", DNS_TYPE_A);
 	assert_int_equal(a->status, DNS_NXDOMAIN);
 	assert_string_equal(a->cname, "gone.example.net");
@@ -1067,8 +1066,7 @@ static void test_every_prefix_of_a_message_is_badanswer(void **state)
 	pkt_cname(&p, "alias.example.org", 60, "example.org");
 	pkt_mx(&p, "example.org", 60, 10, "mx1.example.org");
 	pkt_mx(&p, "example.org", 60, 20, "mx2.example.org");
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 60, 60);
+	pkt_soa_authority(&p, "example.org", 60, 60);
 	p.section = SEC_AR;
 	pkt_a(&p, "mx1.example.org", 60, "192.0.2.1");
 	assert_status(&p, "alias.example.org", DNS_TYPE_MX, DNS_OK);

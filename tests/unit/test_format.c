@@ -267,48 +267,42 @@ static void test_local_reject_and_tempfail_answers_per_map(void **state)
 	}
 }
 
-static void test_tempfail_answer_is_the_engine_text(void **state)
+/* One reply of the engine through one map: the text as the MTA gets it. */
+static const struct reply_case {
+	const char *name;
+	enum route_action action;
+	int code;
+	const char *status;
+	const char *text;
+	enum format_map map;
+	const char *want;
+} reply_cases[] = {
+	{ "tempfail answer is the engine text", ROUTE_TEMPFAIL, 451, "4.4.3",
+	  "DNS lookup of example.org failed: timeout", T,
+	  "TEMP DNS lookup of example.org failed: timeout" },
+	{ "reply texts lose control characters", ROUTE_REJECT, 550, "5.1.2",
+	  "no such\r\ndomain\x7f \xc3\xa9", M, "OK error:5.1.2:550 no such??domain? ??" },
+	{ "reject with a 2xx code gets safe defaults", ROUTE_REJECT, 250, "2.0.0", "", M,
+	  "OK error:5.0.0:550 Recipient address rejected" },
+	{ "reject with a bad status gets 5.0.0", ROUTE_REJECT, 554, "5.4.6 x",
+	  "loops back to myself", T, "OK error:5.0.0 loops back to myself" },
+};
+
+static void test_reply_texts_per_map(void **state)
 {
-	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
 	struct policy *policy = policy_load("", "");
 	struct route route;
 
 	(void)state;
-	route_init(&route, ROUTE_TEMPFAIL);
-	route_set_reply(&route, 451, "4.4.3", "DNS lookup of example.org failed: timeout");
-	assert_string_equal(answer_of(policy, T, &route, &reply),
-			    "TEMP DNS lookup of example.org failed: timeout");
-	policy_unref(&policy);
-}
+	for (size_t i = 0; i < MX_ARRAY_LEN(reply_cases); i++) {
+		const struct reply_case *c = &reply_cases[i];
+		struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
 
-static void test_reply_texts_lose_control_characters(void **state)
-{
-	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
-	struct policy *policy = policy_load("", "");
-	struct route route;
-
-	(void)state;
-	route_init(&route, ROUTE_REJECT);
-	route_set_reply(&route, 550, "5.1.2", "no such\r\ndomain\x7f \xc3\xa9");
-	assert_string_equal(answer_of(policy, M, &route, &reply),
-			    "OK error:5.1.2:550 no such??domain? ??");
-	policy_unref(&policy);
-}
-
-static void test_reject_with_bad_status_or_code_gets_safe_defaults(void **state)
-{
-	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
-	struct policy *policy = policy_load("", "");
-	struct route route;
-
-	(void)state;
-	route_init(&route, ROUTE_REJECT);
-	route_set_reply(&route, 250, "2.0.0", "");
-	assert_string_equal(answer_of(policy, M, &route, &reply),
-			    "OK error:5.0.0:550 Recipient address rejected");
-	route_set_reply(&route, 554, "5.4.6 x", "loops back to myself");
-	assert_string_equal(answer_of(policy, T, &route, &reply),
-			    "OK error:5.0.0 loops back to myself");
+		route_init(&route, c->action);
+		route_set_reply(&route, c->code, c->status, c->text);
+		if (strcmp(answer_of(policy, c->map, &route, &reply), c->want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", c->name, reply.buf, c->want);
+	}
 	policy_unref(&policy);
 }
 
@@ -567,9 +561,7 @@ int main(void)
 		cmocka_unit_test(test_address_literal_hops_stay_literals),
 		cmocka_unit_test(test_address_mode_lists_a_shared_address_once),
 		cmocka_unit_test(test_local_reject_and_tempfail_answers_per_map),
-		cmocka_unit_test(test_tempfail_answer_is_the_engine_text),
-		cmocka_unit_test(test_reply_texts_lose_control_characters),
-		cmocka_unit_test(test_reject_with_bad_status_or_code_gets_safe_defaults),
+		cmocka_unit_test(test_reply_texts_per_map),
 		cmocka_unit_test(test_relay_without_hops_is_a_temporary_failure),
 		cmocka_unit_test(test_long_host_list_is_cut_between_hosts),
 		cmocka_unit_test(test_reply_uses_the_buffer_to_the_last_byte_and_no_further),
