@@ -320,23 +320,29 @@ static void test_relay_without_hops_is_a_temporary_failure(void **state)
 	policy_unref(&policy);
 }
 
+/* Hop i's name: 246 octets of one letter, then ".NN.t" (251 in all). */
+static const char *long_hop_name(unsigned i)
+{
+	static char name[MX_NAME_MAX];
+
+	memset(name, 'a' + (char)(i % 26), 246);
+	snprintf(name + 246, sizeof(name) - 246, ".%02u.t", i);
+	return name;
+}
+
 /* 58 hops of 250-octet names cannot fit in 1,024 bytes: the list is cut
  * between two hosts and the reply stays well-formed. */
 static void test_long_host_list_is_cut_between_hosts(void **state)
 {
-	char small[FORMAT_REPLY_MIN], name[MX_NAME_MAX];
+	char small[FORMAT_REPLY_MIN];
 	struct format_reply reply = reply_new(small, sizeof(small));
 	struct policy *policy = policy_load("port = 2526;", "");
 	struct route route;
-	unsigned i;
 
 	(void)state;
 	route_init(&route, ROUTE_RELAY);
-	for (i = 0; i < ROUTE_HOPS_MAX; i++) {
-		memset(name, 'a' + (char)(i % 26), 246);
-		snprintf(name + 246, sizeof(name) - 246, ".%02u.t", i);
-		route_add_hop(&route, name, addrs_c);
-	}
+	for (unsigned i = 0; i < ROUTE_HOPS_MAX; i++)
+		route_add_hop(&route, long_hop_name(i), addrs_c);
 	answer_of(policy, T, &route, &reply);
 	assert_int_equal(reply.outcome, FORMAT_RELAY);
 	assert_true(reply.truncated);
@@ -384,7 +390,6 @@ static void test_biggest_possible_route_fits_the_reply_limit(void **state)
 {
 	static char addr_text[ROUTE_ADDRS_MAX][MX_ADDR_TEXT_MAX];
 	const char *addrs[3] = { NULL, NULL, NULL };
-	char name[MX_NAME_MAX];
 	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
 	struct policy *policy = policy_load("port = 65535; nexthop = \"address\";", "");
 	struct route route;
@@ -393,15 +398,13 @@ static void test_biggest_possible_route_fits_the_reply_limit(void **state)
 	(void)state;
 	route_init(&route, ROUTE_RELAY);
 	for (i = 0; i < ROUTE_HOPS_MAX; i++) {
-		memset(name, 'a' + (char)(i % 26), 246);
-		snprintf(name + 246, sizeof(name) - 246, ".%02u.t", i);
 		snprintf(addr_text[2 * i], MX_ADDR_TEXT_MAX, "2001:db8:ffff:ffff:ffff:ffff:ffff:%x",
 			 2 * i + 1);
 		snprintf(addr_text[2 * i + 1], MX_ADDR_TEXT_MAX,
 			 "2001:db8:ffff:ffff:ffff:ffff:ffff:%x", 2 * i + 2);
 		addrs[0] = addr_text[2 * i];
 		addrs[1] = addr_text[2 * i + 1];
-		route_add_hop(&route, name, addrs);
+		route_add_hop(&route, long_hop_name(i), addrs);
 	}
 	answer_of(policy, T, &route, &reply);
 	assert_int_equal(reply.outcome, FORMAT_RELAY);
