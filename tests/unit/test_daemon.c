@@ -212,6 +212,117 @@ static void test_config_missing_or_not_a_file_is_refused(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
+/* ---- daemon_check_config_files: @include and directories ---- */
+
+/* dir/top.conf (0600) including dir/sub/inc.conf through line 3. */
+static void write_include_tree(struct fixture *f, const char *inc_text, mode_t inc_mode)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/sub", f->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/top.conf", f->dir);
+	write_file(path, "# top\n/* @include \"sub/not-read.conf\" */\n@include \"sub/inc.conf\"\n",
+		   0600);
+	snprintf(path, sizeof(path), "%s/sub/inc.conf", f->dir);
+	write_file(path, inc_text, inc_mode);
+}
+
+static int check_files(struct fixture *f, char *err, size_t errlen)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/top.conf", f->dir);
+	return daemon_check_config_files(path, err, errlen);
+}
+
+static void test_include_of_a_safe_file_is_fine(void **state)
+{
+	struct fixture *f = *state;
+	char err[512];
+
+	write_include_tree(f, "user = \"root\";\n", 0644);
+	assert_int_equal(check_files(f, err, sizeof(err)), 0);
+}
+
+static void test_include_writable_by_others_is_refused_with_its_line(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], want[512];
+
+	write_include_tree(f, "user = \"root\";\n", 0666);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/top.conf:3: @include \"sub/inc.conf\": %s/sub/inc.conf: "
+		 "writable by others (mode 0666): refusing it; chmod go-w %s/sub/inc.conf",
+		 f->dir, f->dir, f->dir);
+	assert_string_equal(err, want);
+}
+
+/* Nested names are relative to the top file's directory, as libconfig 1.5 opens them. */
+static void test_nested_include_is_checked_too(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], path[192], want[512];
+
+	write_include_tree(f, "\n  @include \"deep \\\"q\\\".conf\" # quoted\n", 0644);
+	snprintf(path, sizeof(path), "%s/deep \"q\".conf", f->dir);
+	write_file(path, "", 0664);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/sub/inc.conf:2: @include \"deep \"q\".conf\": %s: "
+		 "writable by its group (mode 0664)", f->dir, path);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("got \"%s\"", err);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), 0);
+}
+
+static void test_include_of_a_missing_file_names_the_line(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], want[512];
+
+	write_include_tree(f, "@include \"nowhere.conf\"\n", 0644);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/sub/inc.conf:1: @include \"nowhere.conf\": "
+		 "%s/nowhere.conf: cannot open: No such file or directory", f->dir, f->dir);
+	assert_string_equal(err, want);
+}
+
+/* An include loop ends where libconfig stops (it refuses the file itself). */
+static void test_include_loop_ends(void **state)
+{
+	struct fixture *f = *state;
+	char err[512];
+
+	write_include_tree(f, "@include \"sub/inc.conf\"\n", 0644);
+	assert_int_equal(check_files(f, err, sizeof(err)), 0);
+}
+
+static void test_config_dir_writable_by_others_is_refused_unless_sticky(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], sub[192];
+
+	write_include_tree(f, "", 0644);
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	assert_int_equal(chmod(sub, 0777), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "top.conf:3: @include \"sub/inc.conf\": "));
+	assert_non_null(strstr(err, "/sub is writable by others (mode 0777), not sticky"));
+	assert_int_equal(chmod(sub, 01777), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), 0);
+	assert_int_equal(chmod(sub, 0775), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/sub is writable by its group (mode 0775), not sticky"));
+	assert_int_equal(chmod(sub, 0755), 0);
+	/* The top file's own directory. */
+	assert_int_equal(chmod(f->dir, 0757), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/top.conf: directory "));
+	assert_non_null(strstr(err, "is writable by others (mode 0757), not sticky"));
+	assert_int_equal(chmod(f->dir, 0700), 0);
+}
+
 /* ---- daemon_check_socket_dir ---- */
 
 static void check_socket_dir(struct fixture *f, mode_t mode, int want)
@@ -478,6 +589,12 @@ int main(void)
 		T(test_config_writable_by_others_or_group_is_refused),
 		T(test_config_owned_by_someone_else_is_refused),
 		T(test_config_missing_or_not_a_file_is_refused),
+		T(test_include_of_a_safe_file_is_fine),
+		T(test_include_writable_by_others_is_refused_with_its_line),
+		T(test_nested_include_is_checked_too),
+		T(test_include_of_a_missing_file_names_the_line),
+		T(test_include_loop_ends),
+		T(test_config_dir_writable_by_others_is_refused_unless_sticky),
 		T(test_socket_dir_writable_by_others_is_refused_unless_sticky),
 		T(test_socket_dir_check_ignores_inet_and_disabled_doors),
 		T(test_pidfile_holds_our_pid_and_is_removed),
