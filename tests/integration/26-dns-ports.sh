@@ -14,12 +14,10 @@ trap 'mxpathd_cleanup; dns_cleanup' EXIT
 
 N=500
 dns_start_mock ports --log-port --delay-all 0.3
-DNS_OPTIONS='timeout_ms = 5000; tries = 1;'
-export DNS_OPTIONS
-D=$(mxpathd_dir ports)
-mxpath_conf "$D/base.conf" ports
-mxpathd_conf ports "$(cat "$D/base.conf")"
+# The daemon asks only that server (dns.sh's mxpath_conf), 5 s per question.
+mxpathd_conf ports "$(DNS_OPTIONS='timeout_ms = 5000; tries = 1;' mxpath_conf /dev/stdout ports)"
 mxpathd_start ports
+D=$(mxpathd_dir ports)
 S=unix:$D/socketmap.sock
 LOG=$DNS_WORK/ports/log
 
