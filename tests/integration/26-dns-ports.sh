@@ -22,10 +22,12 @@ S=unix:$D/socketmap.sock
 LOG=$DNS_WORK/ports/log
 
 # One cold MX question per domain: dN.burst.edge.test does not exist (NXDOMAIN).
-OUT=$($SMCLIENT burst "$S" $N transport "u@d%d.burst.edge.test" 2>&1)
+NXDOMAIN="OK error:5.1.2 "
+OUT=$($SMCLIENT burst "$S" $N transport "u@d%d.burst.edge.test" "$NXDOMAIN" 2>&1)
 echo "    # $OUT"
-read -r _ replies seconds <<<"$OUT"
-check "$N lookups at once: $N replies" test "${replies:-0}" -eq $N
+read -r _ replies seconds answered <<<"$OUT"
+check "$N lookups at once: $N replies, each the domain's NXDOMAIN (5.1.2)" \
+	test "${replies:-0}" -eq $N -a "${answered:-0}" -eq $N
 check "... within 3 s: the questions overlapped (one after another: $N x 0.3 s)" \
 	awk -v s="${seconds:-99}" 'BEGIN { exit !(s < 3) }'
 grep -E '^Q udp d[0-9]+\.burst\.edge\.test MX port=' "$LOG" | sed 's/.* port=//' > "$DNS_WORK/ports.txt"
@@ -37,6 +39,21 @@ check ">= 90 % of them from distinct source ports ($DISTINCT of $ASKED)" \
 	test "$DISTINCT" -ge $((ASKED * 9 / 10))
 check "none from the DNS port itself or a privileged one" \
 	awk '$1 < 1024 { exit 1 }' "$DNS_WORK/ports.txt"
+
+# Short of descriptors (500 client connections under a limit of 540):
+# none is lost, none waits for a timeout (a question that gets no socket of
+# its own shares the newest one).
+mxpathd_conf tight "$(grep -v '^socketmap\|^control' "$D/mxpath.conf")"
+MXPATHD_WRAPPER="prlimit --nofile=540:540" mxpathd_start tight
+OUT=$($SMCLIENT burst "unix:$(mxpathd_dir tight)/socketmap.sock" $N transport \
+	"u@t%d.burst.edge.test" "$NXDOMAIN" 2>&1)
+echo "    # $OUT"
+read -r _ replies seconds answered <<<"$OUT"
+check "under 540 descriptors, $N lookups at once: all answered NXDOMAIN within 3 s" \
+	test "${replies:-0}" -eq $N -a "${answered:-0}" -eq $N -a "${seconds%.*}" -lt 3
+TIGHT=$(grep -E '^Q udp t[0-9]+\.burst\.edge\.test MX port=' "$LOG" | sed 's/.* port=//' | sort -u | wc -l)
+echo "    # $TIGHT distinct source ports for $N questions under the limit"
+check "... from more than one port" test "$TIGHT" -gt 1
 
 # Coalescing stays: 100 lookups of one cold domain, one MX question.
 OUT=$($SMCLIENT concurrent "$S" 100 1 transport u@withmx.edge.test \
