@@ -94,6 +94,7 @@ struct waiting_route {
 	const char *self_extra;		/* in tail, or NULL */
 	unsigned passes;
 	unsigned outstanding;		/* answers of this pass still to come */
+	bool answered;			/* told "stopping": freed once the answers are in */
 	struct question *questions;	/* asked in this pass */
 	size_t n_questions, cap_questions;
 	struct fetched *fetched;
@@ -111,21 +112,28 @@ struct router {
 	struct route *scratch;		/* warm decisions decide here */
 	bool scratch_busy;
 	bool closing;
+	bool stopping;			/* router_stop_waiting(): no new DNS waits */
 	struct waiting_route *waiting;	/* waiting for DNS */
 	uint32_t rng[4];
 	struct router_stats stats;	/* decisions and per-decision cache state */
 	struct resolver_stats retired;	/* counters of freed resolvers */
 };
 
-/* router_decide_wait(): the blocked thread's half. */
+/*
+ * router_decide_wait(): shared by the blocked thread and the loop, freed
+ * by whichever lets go last, so a caller that gave up at its deadline
+ * leaves nothing the loop could still write into.
+ */
 struct wait_call {
 	struct router *router;
-	const char *recipient;
-	const char *self_extra;
-	struct route *out;
+	const char *recipient;		/* in tail */
+	const char *self_extra;		/* in tail, or NULL */
+	struct route route;		/* the loop decides here */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
+	unsigned refs;			/* under lock */
+	char tail[];
 };
 
 static struct router_gen *gen_new(struct policy *policy, struct router_dns *dns);
@@ -162,12 +170,16 @@ static void waiting_on_answer(void *arg, unsigned channel, enum dns_type type,
 static void waiting_pass(struct waiting_route *d);
 static void waiting_finish(struct waiting_route *d, struct route *route, bool asked);
 static void waiting_give_up(struct waiting_route *d, const char *why);
+static void waiting_answer_stopping(struct waiting_route *d);
 static void waiting_free(struct waiting_route *d);
 
 static void rng_seed(uint32_t state[4]);
 static uint32_t rotl32(uint32_t x, int k);
 static uint32_t rng_next(void *arg);
 
+static struct wait_call *wait_call_new(struct router *router, const char *recipient,
+				       const char *self_extra);
+static void wait_call_unref(struct wait_call *call);
 static void wait_on_loop(void *arg);
 static void wait_done(void *arg, const struct route *route);
 
@@ -418,6 +430,15 @@ static void router_decide_into(struct router *router, const char *recipient,
 			router_return_route(router, route);
 		return;
 	}
+	if (router->stopping) {
+		free(ctx.misses);
+		route_set_stopping(route, recipient);
+		router_count(router, route);
+		done(arg, route);
+		if (out == NULL)
+			router_return_route(router, route);
+		return;
+	}
 	if (out == NULL)
 		router_return_route(router, route);
 	d = waiting_new(router, gen, recipient, self_extra, out, done, arg);
@@ -621,6 +642,10 @@ static void waiting_pass(struct waiting_route *d)
 	struct lookup_ctx ctx = { .fetched = d->fetched, .n_fetched = d->n_fetched };
 	struct route *route;
 
+	if (d->answered) {
+		waiting_free(d);
+		return;
+	}
 	if (router->closing) {
 		waiting_give_up(d, "mxpath is shutting down");
 		return;
@@ -664,6 +689,20 @@ static void waiting_give_up(struct waiting_route *d, const char *why)
 	waiting_finish(d, route, true);
 }
 
+/* Its caller hears "stopping" now; d lives on until its answers are in. */
+static void waiting_answer_stopping(struct waiting_route *d)
+{
+	struct route *route = d->out != NULL ? d->out : router_borrow_route(d->router);
+
+	route_set_stopping(route, d->recipient);
+	route->cache = CACHE_MISS;
+	router_count(d->router, route);
+	d->done(d->arg, route);
+	if (d->out == NULL)
+		router_return_route(d->router, route);
+	d->answered = true;
+}
+
 static void waiting_free(struct waiting_route *d)
 {
 	struct router *router = d->router;
@@ -683,38 +722,95 @@ static void waiting_free(struct waiting_route *d)
 	free(d);
 }
 
+unsigned router_stop_waiting(struct router *router)
+{
+	unsigned answered = 0;
+
+	router->stopping = true;
+	for (struct waiting_route *d = router->waiting; d != NULL; d = d->next) {
+		if (!d->answered) {
+			waiting_answer_stopping(d);
+			answered++;
+		}
+	}
+	return answered;
+}
+
 /* ---- any thread ---- */
 
 void router_decide_wait(struct router *router, const char *recipient, const char *self_extra,
-			struct route *out)
+			unsigned timeout_ms, struct route *out)
 {
-	struct wait_call call = {
-		.router = router,
-		.recipient = recipient,
-		.self_extra = self_extra,
-		.out = out,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.cond = PTHREAD_COND_INITIALIZER,
-	};
+	struct wait_call *call = wait_call_new(router, recipient, self_extra);
+	struct timespec deadline;
+	bool done;
 
-	evloop_post(router->loop, wait_on_loop, &call);
-	pthread_mutex_lock(&call.lock);
-	while (!call.done)
-		pthread_cond_wait(&call.cond, &call.lock);
-	pthread_mutex_unlock(&call.lock);
-	pthread_cond_destroy(&call.cond);
-	pthread_mutex_destroy(&call.lock);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	evloop_post(router->loop, wait_on_loop, call);
+	pthread_mutex_lock(&call->lock);
+	while (!call->done &&
+	       pthread_cond_timedwait(&call->cond, &call->lock, &deadline) != ETIMEDOUT)
+		;
+	done = call->done;
+	if (done)
+		memcpy(out, &call->route, sizeof(*out));
+	pthread_mutex_unlock(&call->lock);
+	if (!done) {
+		route_set_tempfail(out, recipient, NULL);
+		smtp_reply_set(&out->reply, REPLY_TEMPFAIL,
+			       "no route for %s within %u ms", out->domain, timeout_ms);
+	}
+	wait_call_unref(call);
+}
+
+static struct wait_call *wait_call_new(struct router *router, const char *recipient,
+				       const char *self_extra)
+{
+	size_t rlen = strlen(recipient) + 1, slen = self_extra ? strlen(self_extra) + 1 : 0;
+	struct wait_call *call = xcalloc(1, sizeof(*call) + rlen + slen);
+	pthread_condattr_t attr;
+
+	call->router = router;
+	call->recipient = memcpy(call->tail, recipient, rlen);
+	call->self_extra = self_extra ? memcpy(call->tail + rlen, self_extra, slen) : NULL;
+	call->refs = 2;		/* the caller and the loop */
+	pthread_mutex_init(&call->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&call->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return call;
+}
+
+static void wait_call_unref(struct wait_call *call)
+{
+	bool last;
+
+	pthread_mutex_lock(&call->lock);
+	last = --call->refs == 0;
+	pthread_mutex_unlock(&call->lock);
+	if (!last)
+		return;
+	pthread_cond_destroy(&call->cond);
+	pthread_mutex_destroy(&call->lock);
+	free(call);
 }
 
 static void wait_on_loop(void *arg)
 {
 	struct wait_call *call = arg;
 
-	router_decide_into(call->router, call->recipient, call->self_extra, call->out,
+	router_decide_into(call->router, call->recipient, call->self_extra, &call->route,
 			   wait_done, call);
 }
 
-/* route is call->out itself: the decision was made in the caller's struct. */
+/* route is &call->route: the decision was made in the call record itself. */
 static void wait_done(void *arg, const struct route *route)
 {
 	struct wait_call *call = arg;
@@ -724,6 +820,7 @@ static void wait_done(void *arg, const struct route *route)
 	call->done = true;
 	pthread_cond_signal(&call->cond);
 	pthread_mutex_unlock(&call->lock);
+	wait_call_unref(call);
 }
 
 /* ---- randomness: xoshiro128** (Blackman and Vigna), loop thread only ---- */

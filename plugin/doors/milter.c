@@ -64,7 +64,10 @@
 #define MILTER_TRACE_LINE 78		/* fold the trace header before this */
 #define MILTER_LOG_HOPS_MAX 512		/* bytes of the hop list in a log line */
 #define MILTER_ESMTP_MAX 2048		/* bytes of RCPT parameters kept for a rewrite */
-#define MILTER_DRAIN_MS 30000		/* milter_run() waits this long for callbacks */
+#define MILTER_DRAIN_MS 3000		/* milter_run() waits this long for callbacks */
+/* A route not found by then is a 451: Postfix's milter_command_timeout
+ * (30 s) and sendmail's T=R (30 s in README) would otherwise expire first. */
+#define MILTER_DECIDE_MS 25000
 #define MILTER_DEFAULT_TEMP_TEXT "Temporary failure looking up the recipient's route"
 
 /* What rewriting needs from the MTA; ADDRCPT_PAR stands in for ADDRCPT. */
@@ -242,8 +245,8 @@ int milter_run(void)
 	/*
 	 * libmilter leaves session threads running. Once this returns the
 	 * daemon stops the router, so stop them from reaching it and wait for
-	 * those already inside (a DNS wait is bounded by the resolver's
-	 * timeouts).
+	 * those already inside (the daemon has answered every DNS wait with
+	 * router_stop_waiting() by now).
 	 */
 	atomic_store(&stopping, true);
 	while (atomic_load(&active_callbacks) > 0 && waited < MILTER_DRAIN_MS) {
@@ -381,7 +384,7 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 	}
 	if (s->policy == NULL)
 		s->policy = router_policy(milter_router);
-	router_decide_wait(milter_router, rcpt, s->self_extra, &s->route);
+	router_decide_wait(milter_router, rcpt, s->self_extra, MILTER_DECIDE_MS, &s->route);
 	callback_leave();
 
 	if ((size_t)s->route.action < MX_ARRAY_LEN(stats.recipients))

@@ -34,6 +34,7 @@ static const struct {
 	[REPLY_LOOP] = { 554, "5.4.6" },
 	[REPLY_NO_ROUTE] = { 550, "5.4.4" },
 	[REPLY_TEMPFAIL] = { 451, "4.4.3" },
+	[REPLY_STOPPING] = { 451, "4.3.2" },
 };
 
 /* A host that might become a hop. */
@@ -605,6 +606,12 @@ void route_set_tempfail(struct route *out, const char *recipient, const char *wh
 	else
 		smtp_reply_set(&out->reply, REPLY_TEMPFAIL, "DNS lookups for %s did not converge",
 			       out->domain);
+}
+
+void route_set_stopping(struct route *out, const char *recipient)
+{
+	route_set_tempfail(out, recipient, NULL);
+	smtp_reply_set(&out->reply, REPLY_STOPPING, "mxpathd is stopping: try again later");
 }
 
 static void mx_add_candidate(struct route_pass *d, const char *host, uint32_t pref)
