@@ -32,13 +32,15 @@
 #include "mxpath/config/config.h"
 #include "mxpath/engine/policy.h"
 
+#define FUZZ_NAME "fuzz_config"
+#include "fuzz.h"
+
 #define INPUT_MAX 65536
 #define NAME "fuzz.conf"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);
 
-static void require(int ok, const char *what);
 static bool has_include(const char *text);
 static void check_error(const char *err);
 static void check_policy(const struct policy *p);
@@ -98,14 +100,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 const char *__lsan_default_suppressions(void)
 {
 	return "leak:libconfig_yylex\nleak:strbuf_append\n";
-}
-
-static void require(int ok, const char *what)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_config: %s\n", what);
-	abort();
 }
 
 static bool has_include(const char *text)

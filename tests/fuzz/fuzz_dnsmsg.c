@@ -30,6 +30,9 @@
 
 #include "mxpath/engine/dns.h"
 
+#define FUZZ_NAME "fuzz_dnsmsg"
+#include "fuzz.h"
+
 #define QNAME_FIXED "example.org"
 #define QNAME_AT 12		/* the question's name follows the header */
 
@@ -40,7 +43,6 @@ static void check_answer(const struct dns_answer *answer, enum dns_type type);
 static void check_mx(const struct dns_answer *answer);
 static bool is_normalised_name(const char *name);
 static bool read_plain_question(const uint8_t *data, size_t size, char *out);
-static void require(bool condition, const char *what);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -151,12 +153,4 @@ static bool read_plain_question(const uint8_t *data, size_t size, char *out)
 		return false;
 	out[text - 1] = '\0';
 	return true;
-}
-
-static void require(bool condition, const char *what)
-{
-	if (condition)
-		return;
-	fprintf(stderr, "fuzz_dnsmsg: %s\n", what);
-	abort();
 }

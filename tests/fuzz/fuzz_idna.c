@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_idna.c - libFuzzer harness for IDNA: recipient domains in Unicode
  *
@@ -44,6 +45,9 @@
 #include "mxpath/engine/idna.h"
 #include "mxpath/engine/route.h"
 
+#define FUZZ_NAME "fuzz_idna"
+#include "fuzz.h"
+
 #define DOMAIN_MAX 2048		/* past idna.c's 1024-byte input bound */
 #define RECIPIENT_MAX (DOMAIN_MAX + 16)
 #define ASCII_SIZE (MX_NAME_MAX + 2)	/* what recipient_parse() gives idna.c */
@@ -63,7 +67,6 @@ static struct {
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void require(int ok, const char *what);
 static size_t domain_from_input(const uint8_t *data, size_t size, char *out);
 static size_t utf8_put(char *out, unsigned cp);
 static bool is_plain_domain(const char *d, size_t len);
@@ -102,14 +105,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_route(d, parsed, &rcpt);
 	check_socketmap(d, len, parsed);
 	return 0;
-}
-
-static void require(int ok, const char *what)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_idna: %s\n", what);
-	abort();
 }
 
 /* D from the input as byte 0 says; returns its length (out holds 3 bytes per input byte). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_literal.c - libFuzzer harness for address literals (address.h)
  *
@@ -37,6 +38,9 @@
 #include "mxpath/engine/identity.h"
 #include "mxpath/engine/route.h"
 
+#define FUZZ_NAME "fuzz_literal"
+#include "fuzz.h"
+
 #define INPUT_MAX 512
 #define TAG "IPv6:"
 #define TAG_LEN 5
@@ -49,7 +53,6 @@ static struct {
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void require(int ok, const char *what);
 static int reference_parse(const char *text, size_t len, bool tag_optional,
 			   struct mx_addr *addr);
 static int check_parse(const char *text, size_t len, bool tag_optional, struct mx_addr *addr,
@@ -102,14 +105,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_recipient(text, len, strict_rc, &strict, strict_canon);
 	return 0;
-}
-
-static void require(int ok, const char *what)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_literal: %s\n", what);
-	abort();
 }
 
 /* The rules of address.h with inet_pton() alone: 0, or -1. */

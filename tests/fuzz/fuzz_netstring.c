@@ -30,6 +30,9 @@
 
 #include "mxpath/doors/netstring.h"
 
+#define FUZZ_NAME "fuzz_netstring"
+#include "fuzz.h"
+
 #define CONTROL_BYTES 2
 
 struct cutter {
@@ -58,7 +61,6 @@ struct echo {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void require(int ok, const char *what);
 static uint32_t cutter_next(struct cutter *c);
 static size_t cutter_pick(struct cutter *c, size_t room);
 static void reference_decode(const char *stream, size_t n, size_t limit, struct reference *ref);
@@ -106,14 +108,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(echo.wire);
 	free(ref.frames);
 	return 0;
-}
-
-static void require(int ok, const char *what)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_netstring: %s\n", what);
-	abort();
 }
 
 static uint32_t cutter_next(struct cutter *c)

@@ -38,6 +38,9 @@
 #include "mxpath/engine/policy.h"
 #include "mxpath/engine/route.h"
 
+#define FUZZ_NAME "fuzz_recipient"
+#include "fuzz.h"
+
 #define INPUT_MAX 4096
 #define POOL_MAX 512		/* synthetic answers handed out in one decision */
 #define SELF_NAME "a.cs.xyz.edu"
@@ -96,7 +99,6 @@ struct run {
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void require(int ok, const char *what);
 static void check_normalized(const char *name, bool is_literal_ok);
 static void fuzz_domain(const uint8_t *data, size_t size);
 static int fuzz_parse(const char *text, struct recipient *rcpt);
@@ -160,14 +162,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_routes(text, parsed, &rcpt, seed);
 	fuzz_socketmap(data, size, seed);
 	return 0;
-}
-
-static void require(int ok, const char *what)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_recipient: %s\n", what);
-	abort();
 }
 
 /* Lower case letters, digits, '-', '_', dots between labels; or a "[literal]". */

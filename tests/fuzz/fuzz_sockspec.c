@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_sockspec.c - libFuzzer harness for socket specs (sockspec.h)
  *
@@ -35,13 +36,15 @@
 #include "mxpath/config/sockspec.h"
 #include "mxpath/engine/address.h"
 
+#define FUZZ_NAME "fuzz_sockspec"
+#include "fuzz.h"
+
 #define INPUT_MAX 1024
 #define SPEC_TEXT_MAX (SOCKSPEC_PATH_MAX + MX_NAME_BUF + 32)
 #define ACCOUNT_DIGITS_MAX 12	/* sockspec_uid() on digits only: no NSS name is that */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void require(int ok, const char *what);
 static void check_port(const char *text, size_t len);
 static int reference_port(const char *text, size_t len, unsigned *port);
 static void check_spec(const char *text);
@@ -66,14 +69,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_spec(text);
 	check_account(text, len);
 	return 0;
-}
-
-static void require(int ok, const char *what)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_sockspec: %s\n", what);
-	abort();
 }
 
 static void check_port(const char *text, size_t len)
