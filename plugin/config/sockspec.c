@@ -114,8 +114,6 @@ static int parse_host(const char *text, struct sockspec *out, const char **why)
 	}
 	if (text[-1] == '[' || host_name_normalize(out->host, len, name, &unused) != 0)
 		return -1;
-	if (addr_parse(name, &addr) == 0)
-		return -1;	/* "192.0.2.1." normalises to an address: not a name */
 	memcpy(out->host, name, strlen(name) + 1);
 	out->family = AF_UNSPEC;
 	return 0;
