@@ -344,6 +344,35 @@ int config_load_string(const char *text, const char *name, struct policy **out, 
 	return rc;
 }
 
+/*
+ * One string setting read from a file the loader refused: libconfig's
+ * syntax only, no validation. For `mxpath stats|reload` when the file on
+ * disk is broken, which is when the admin needs the running daemon.
+ */
+int config_peek_string(const char *path, const char *key, char *out, size_t outlen)
+{
+	config_t cfg;
+	const char *value = NULL;
+	char err[CONFIG_ERROR_MAX], *dir;
+	FILE *fp = file_open(path, err, sizeof(err));
+	int rc = -1;
+
+	if (fp == NULL)
+		return -1;
+	config_init(&cfg);
+	dir = xstrdup(path);
+	config_set_include_dir(&cfg, dirname(dir));
+	free(dir);
+	if (config_read(&cfg, fp) == CONFIG_TRUE && config_lookup_string(&cfg, key, &value) &&
+	    strlen(value) < outlen) {
+		memcpy(out, value, strlen(value) + 1);
+		rc = 0;
+	}
+	config_destroy(&cfg);
+	fclose(fp);
+	return rc;
+}
+
 /* A regular file (or anything but a directory) for reading, or NULL and err. */
 static FILE *file_open(const char *path, char *err, size_t errlen)
 {

@@ -103,6 +103,7 @@ def fetch():
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(5)
     s.connect(sys.argv[1])
+    s.sendall(b"stats\n")
     results.append(b"".join(iter(lambda: s.recv(65536), b"")))
 threads = [threading.Thread(target=fetch) for _ in range(30)]
 for t in threads: t.start()

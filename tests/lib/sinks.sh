@@ -38,7 +38,7 @@ MTA_ZONES=${MTA_ZONES:-$MTA_LIB/../zones}
 # The MTAs' resolver as libc sees it: resolv.conf has no port, so port 53
 # on an address of its own: the first of these (no zone uses them) where
 # nothing listens yet (another bench may hold one).
-MTA_NAMESERVERS=${MTA_NAMESERVERS:-127.0.0.53 127.0.0.54 127.0.0.55 127.0.0.56}
+MTA_NAMESERVERS=${MTA_NAMESERVERS:-127.0.0.53 127.0.0.54 127.0.0.55 127.0.0.56 $(echo 127.0.53.{1..12})}
 MTA_NAMESERVER=
 MTA_RESOLVER_PID=
 # The envelope sender of test mail. Its domain must route cleanly (Postfix

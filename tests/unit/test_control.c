@@ -157,6 +157,11 @@ static void *fake_server_thread(void *arg)
 	while (fd < 0 && (errno == EAGAIN || errno == EINTR));
 	if (fd < 0)
 		return NULL;
+	/* Take the request first: closing with it unread would reset the connection. */
+	if (recv(fd, block, sizeof(block), 0) < 0) {
+		close(fd);
+		return NULL;
+	}
 	while (sent < srv->bytes) {
 		size_t n = srv->bytes - sent < sizeof(block) ? srv->bytes - sent : sizeof(block);
 		ssize_t w = send(fd, block, n, MSG_NOSIGNAL);

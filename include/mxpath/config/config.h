@@ -22,5 +22,8 @@ int config_load_file(const char *path, struct policy **out, char *err, size_t er
 /* The same from a string; name stands for the file in messages. */
 int config_load_string(const char *text, const char *name, struct policy **out, char *err,
 		       size_t errlen);
+/* The string at key ("control.socket") if the file is valid libconfig
+ * syntax, whatever else is wrong with it: 0, or -1. */
+int config_peek_string(const char *path, const char *key, char *out, size_t outlen);
 
 #endif
