@@ -48,6 +48,7 @@
 #define CONTROL_CLIENTS_MAX 16
 #define CONTROL_TIMEOUT_MS 5000		/* to send the request; to take the answer */
 #define CONTROL_WAIT_MS 60000		/* a reload or a route being decided */
+#define CONTROL_DRAIN_MS 1000		/* after the answer, for the client to close */
 #define CONTROL_PAUSE_MS 1000		/* accept() failing for want of descriptors */
 #define CONTROL_ACCEPT_BATCH 64		/* connections taken per wake-up */
 #define CONTROL_REQUEST_MAX HTTP_REQUEST_MAX
@@ -58,6 +59,7 @@ enum client_state {
 	CLIENT_READING,		/* the request */
 	CLIENT_WAITING,		/* a reload or a route */
 	CLIENT_WRITING,		/* the answer */
+	CLIENT_DRAINING,	/* answered; reading what is left until the client closes */
 };
 
 struct control_client {
@@ -140,6 +142,8 @@ static void client_answer(struct control_client *client, struct text *t);
 static void client_answerf(struct control_client *client, const char *fmt, ...) MX_PRINTF(2, 3);
 static void client_wait(struct control_client *client, uint64_t ms);
 static void client_on_writable(int fd, unsigned events, void *arg);
+static void client_finish(struct control_client *client);
+static void client_on_drain(int fd, unsigned events, void *arg);
 static void client_on_timeout(void *arg);
 static bool client_send(struct control_client *client);
 static void client_unlink(struct control_client *client);
@@ -522,7 +526,7 @@ static void client_answer(struct control_client *client, struct text *t)
 	client->state = CLIENT_WRITING;
 	t->buf = NULL;
 	if (client_send(client)) {
-		client_close(&client);
+		client_finish(client);
 		return;
 	}
 	if (evloop_watch(control->loop, client->fd, EV_WRITE, client_on_writable, client) < 0) {
@@ -576,7 +580,37 @@ static void client_on_writable(int fd MX_UNUSED, unsigned events MX_UNUSED, void
 	struct control_client *client = arg;
 
 	if (client_send(client))
+		client_finish(client);
+}
+
+/*
+ * Answered. Closing now with unread request bytes (an oversize request
+ * cut short) would reset the connection and lose the answer on the way:
+ * say we are done writing and read until the client closes, a while at
+ * most.
+ */
+static void client_finish(struct control_client *client)
+{
+	struct control *control = client->control;
+
+	client->state = CLIENT_DRAINING;
+	if (shutdown(client->fd, SHUT_WR) < 0 ||
+	    evloop_watch(control->loop, client->fd, EV_READ, client_on_drain, client) < 0) {
 		client_close(&client);
+		return;
+	}
+	client_wait(client, CONTROL_DRAIN_MS);
+}
+
+static void client_on_drain(int fd, unsigned events MX_UNUSED, void *arg)
+{
+	struct control_client *client = arg;
+	char sink[4096];
+	ssize_t n = recv(fd, sink, sizeof(sink), 0);
+
+	if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)))
+		return;
+	client_close(&client);	/* closed by the client, or gone */
 }
 
 static void client_on_timeout(void *arg)
@@ -586,9 +620,14 @@ static void client_on_timeout(void *arg)
 		[CLIENT_READING] = "send its request",
 		[CLIENT_WAITING] = "get its reload or route",
 		[CLIENT_WRITING] = "read its answer",
+		[CLIENT_DRAINING] = "close",
 	};
 
 	client->timer = NULL;
+	if (client->state == CLIENT_DRAINING) {
+		client_close(&client);	/* answered; it just did not close */
+		return;
+	}
 	log_warnx("control socket: a client took more than %llu ms to %s; dropped it",
 		  (unsigned long long)(client->state == CLIENT_WAITING ? CONTROL_WAIT_MS :
 				       CONTROL_TIMEOUT_MS), what[client->state]);

@@ -32,12 +32,13 @@ static bool header_end_find(const char *buf, size_t len);
 
 bool http_is_request(const char *buf, size_t len)
 {
-	const char *nl = memchr(buf, '\n', len);
-	size_t line = nl != NULL ? (size_t)(nl - buf) : len;
-	size_t method = token_len(buf, line);
+	size_t method = 0;
 
-	/* "METHOD /..." is HTTP: no control command starts with a token and " /". */
-	return method > 0 && method + 1 < line && buf[method] == ' ' && buf[method + 1] == '/';
+	/* Methods are upper case (RFC 9110 9.1 registers no other); the control
+	 * socket's own commands are lower case. */
+	while (method < len && buf[method] >= 'A' && buf[method] <= 'Z')
+		method++;
+	return method >= 3 && method < len && buf[method] == ' ';
 }
 
 enum http_parse http_request_parse(const char *buf, size_t len, bool at_eof,

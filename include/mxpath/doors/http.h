@@ -28,7 +28,8 @@ struct http_request {
 	char path[HTTP_TARGET_MAX];	/* the target without its query */
 };
 
-/* True if the first line of buf (complete or not) is an HTTP request line. */
+/* True if buf (complete or not) starts like an HTTP request line: an upper
+ * case word of 3 letters or more and a space. */
 bool http_is_request(const char *buf, size_t len);
 
 /*
