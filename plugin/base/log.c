@@ -124,12 +124,21 @@ void log_open_syslog(const char *ident)
 	log_to_syslog = 1;
 }
 
+/* Also ends a log file, and its timestamps, if one was open. */
 void log_open_stderr(const char *ident)
 {
 	pthread_once(&log_once, log_init);
+	log_flush();
 	log_ident = ident;
 	log_set_prefix();
 	log_to_syslog = 0;
+	pthread_mutex_lock(&log_lock);
+	if (log_fd != STDERR_FILENO) {
+		close(log_fd);
+		log_fd = STDERR_FILENO;
+		log_timestamps = false;
+	}
+	pthread_mutex_unlock(&log_lock);
 }
 
 int log_open_file(const char *ident, const char *path, char *err, size_t errlen)
