@@ -168,10 +168,18 @@ bool log_stderr_is_journal(void)
 {
 	const char *env = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
+	char *end;
 	struct stat st;
 
-	if (env == NULL || sscanf(env, "%llu:%llu", &dev, &ino) != 2 ||
-	    fstat(STDERR_FILENO, &st) < 0)
+	if (env == NULL || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	errno = 0;
+	dev = strtoull(env, &end, 10);
+	if (end == env || *end != ':' || errno != 0)
+		return false;
+	env = end + 1;
+	ino = strtoull(env, &end, 10);
+	if (end == env || *end != '\0' || errno != 0)
 		return false;
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }

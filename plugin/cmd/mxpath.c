@@ -102,6 +102,8 @@ static int cmd_route(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_stats(int argc, char **argv);
 static int cmd_reload(int argc, char **argv);
+static int control_command_start(int argc, char **argv, const char *command, char *buf,
+				 size_t buflen, const char **spec);
 static int control_parse_options(int argc, char **argv, const char *command,
 				 const char **path, const char **spec);
 static const char *control_spec_find(const char *path, const char *spec, char *buf,
@@ -665,15 +667,12 @@ static void check_print_door(FILE *fp, const char *label, const struct policy *p
 
 static int cmd_stats(int argc, char **argv)
 {
-	const char *path = NULL, *spec = NULL;
+	const char *spec;
 	char buf[SPEC_MAX], err[CONFIG_ERROR_MAX];
-	int rc = control_parse_options(argc, argv, "stats", &path, &spec);
+	int rc = control_command_start(argc, argv, "stats", buf, sizeof(buf), &spec);
 
 	if (rc != EX_OK)
 		return rc == HELP_SHOWN ? EX_OK : rc;
-	spec = control_spec_find(path, spec, buf, sizeof(buf));
-	if (spec == NULL)
-		return EX_CONFIG;
 	if (control_ask(spec, "stats", stdout, ASK_TIMEOUT_MS, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mxpath: %s\n", err);
 		return EX_UNAVAILABLE;
@@ -684,15 +683,12 @@ static int cmd_stats(int argc, char **argv)
 /* Prints the daemon's answer: 0 reloaded, 78 refused, 69 not asked. */
 static int cmd_reload(int argc, char **argv)
 {
-	const char *path = NULL, *spec = NULL;
+	const char *spec;
 	char buf[SPEC_MAX], *text = NULL;
-	int rc = control_parse_options(argc, argv, "reload", &path, &spec);
+	int rc = control_command_start(argc, argv, "reload", buf, sizeof(buf), &spec);
 
 	if (rc != EX_OK)
 		return rc == HELP_SHOWN ? EX_OK : rc;
-	spec = control_spec_find(path, spec, buf, sizeof(buf));
-	if (spec == NULL)
-		return EX_CONFIG;
 	if (control_ask_text(spec, "reload", ASK_WAIT_MS, &text) < 0)
 		return EX_UNAVAILABLE;
 	if (strncmp(text, "reloaded ", 9) == 0) {
@@ -706,6 +702,22 @@ static int cmd_reload(int argc, char **argv)
 	if (fflush(stdout) != 0)
 		return EX_IOERR;
 	return rc;
+}
+
+/* Options, then the control socket: EX_OK and *spec (in buf, or argv's),
+ * HELP_SHOWN, or an exit status (said why). */
+static int control_command_start(int argc, char **argv, const char *command, char *buf,
+				 size_t buflen, const char **spec)
+{
+	const char *path = NULL;
+	int rc;
+
+	*spec = NULL;
+	rc = control_parse_options(argc, argv, command, &path, spec);
+	if (rc != EX_OK)
+		return rc;
+	*spec = control_spec_find(path, *spec, buf, buflen);
+	return *spec != NULL ? EX_OK : EX_CONFIG;
 }
 
 /* -c FILE, --socket SPEC, --help; no arguments. */

@@ -874,7 +874,7 @@ int control_ask(const char *spec, const char *request, FILE *out, int timeout_ms
 		size_t errlen)
 {
 	struct timeval timeout = { .tv_sec = timeout_ms / 1000,
-				   .tv_usec = (timeout_ms % 1000) * 1000 };
+				   .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
 	char buf[8192];
 	size_t total = 0;
 	ssize_t n;
