@@ -5,12 +5,20 @@
 # `mxpath reload` (reloaded / refused FILE:LINE, exit 0 / 78), `mxpath
 # stats` and `reload` with a broken file on disk, and the daemon's own log
 # sinks: timestamps on -f (none under the journal), -L FILE, and the
-# warning when nothing listens on /dev/log.
+# warning when nothing listens on /dev/log. And a control socket on TCP
+# seen from another host (two network namespaces this test creates, on
+# TEST-NET-1, linked only to each other): counters yes, reload and route
+# no.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$MXPATH_ROOT/tests/lib/dns.sh"
 . "$MXPATH_ROOT/tests/lib/daemon.sh"
-trap 'mxpathd_cleanup; dns_cleanup' EXIT
+NS_D=mxpath-admin-d-$$ NS_C=mxpath-admin-c-$$
+netns_cleanup() {
+	ip netns del "$NS_D" 2>/dev/null
+	ip netns del "$NS_C" 2>/dev/null
+}
+trap 'mxpathd_cleanup; dns_cleanup; netns_cleanup' EXIT
 
 STAMP='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} '
 
@@ -142,5 +150,30 @@ check "... after a warning on stderr" \
 for _ in $(seq 50); do [ -s "$L/pid" ] && break; sleep 0.1; done
 kill "$(cat "$L/pid")" 2>/dev/null
 for _ in $(seq 50); do [ -e "$L/pid" ] || break; sleep 0.1; done
+
+# ---- a TCP client on another host: the counters, never reload or route
+ip netns add "$NS_D" && ip netns add "$NS_C" &&
+	ip link add mxa-d-$$ type veth peer name mxa-c-$$ &&
+	ip link set mxa-d-$$ netns "$NS_D" && ip link set mxa-c-$$ netns "$NS_C" &&
+	ip -n "$NS_D" addr add 192.0.2.1/24 dev mxa-d-$$ && ip -n "$NS_D" link set mxa-d-$$ up &&
+	ip -n "$NS_D" link set lo up &&
+	ip -n "$NS_C" addr add 192.0.2.2/24 dev mxa-c-$$ && ip -n "$NS_C" link set mxa-c-$$ up
+check "two network namespaces on TEST-NET-1, linked to each other only" test $? -eq 0
+mxpathd_conf r "$(mxpathd_literal_route)
+control = { socket = \"inet:9100@192.0.2.1\"; };"
+MXPATHD_WRAPPER="ip netns exec $NS_D" mxpathd_start r
+from_c() { ip netns exec "$NS_C" "$@"; }
+from_c "$MXPATH" stats --socket inet:9100@192.0.2.1 > "$L/remote-stats" 2>&1
+check "from 192.0.2.2: mxpath stats gets the counters" grep -q '^mxpath_decisions_total ' "$L/remote-stats"
+check "... and curl GET /metrics: 200" \
+	test "$(from_c curl -sS -o /dev/null -w '%{http_code}' http://192.0.2.1:9100/metrics)" = 200
+from_c "$MXPATH" reload --socket inet:9100@192.0.2.1 > /dev/null 2> "$L/remote-reload"
+check "... mxpath reload: refused (exit 69)" test $? -eq 69
+check "... saying it is taken from this host only" \
+	grep -q 'error: reload is only taken from this host' "$L/remote-reload"
+from_c "$MXPATH" route --daemon --socket inet:9100@192.0.2.1 u@a.example.test > /dev/null 2> "$L/remote-route"
+check "... mxpath route --daemon: refused (exit 69)" test $? -eq 69
+check "... nothing was reloaded" test "$(grep -c 'reloading' "$(mxpathd_dir r)/log")" -eq 0
+MXPATHD_WRAPPER= mxpathd_stop r
 
 finish
