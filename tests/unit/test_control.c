@@ -155,6 +155,28 @@ static char *ask_once(struct fixture *f, struct policy *policy, const char *requ
 	return run.text;
 }
 
+static void test_a_client_gets_the_counters_as_prometheus_text(void **state)
+{
+	struct policy *policy = config_defaults();
+	char *text;
+
+	daemon_stats_reloaded(false);
+	text = ask_once(*state, policy, NULL, NULL);
+	assert_non_null(strstr(text, "# HELP mxpath_decisions_total "));
+	assert_non_null(strstr(text, "# TYPE mxpath_decisions_total counter\n"
+				     "mxpath_decisions_total 0\n"));
+	assert_non_null(strstr(text, "# TYPE mxpath_cache_entries gauge\n"));
+	assert_non_null(strstr(text, "mxpath_reloads_total{result=\"refused\"} 1\n"));
+	assert_non_null(strstr(text, "mxpath_connections_total{door=\"control\"} 1\n"));
+	/* No socketmap door, no milter door: none of their series. */
+	assert_null(strstr(text, "mxpath_lookups_total"));
+	assert_null(strstr(text, "mxpath_milter_"));
+	assert_null(strstr(text, "door=\"socketmap\""));
+	assert_int_equal(text[strlen(text) - 1], '\n');
+	free(text);
+	policy_unref(&policy);
+}
+
 static void test_reload_is_answered_by_its_own_ticket(void **state)
 {
 	struct policy *policy = config_defaults();
@@ -215,47 +237,6 @@ static void test_bad_requests_get_an_error_line(void **state)
 		    == 0);
 	assert_non_null(strstr(text, "\r\n\r\n# HELP mxpath_build_info "));
 	free(text);
-	policy_unref(&policy);
-}
-
-static void test_a_client_gets_the_counters_as_prometheus_text(void **state)
-{
-	struct fixture *f = *state;
-	struct policy *policy = config_defaults();
-	struct client_run run = { .spec = f->spec };
-	struct control *control;
-	struct router *router;
-	pthread_t thread;
-	char err[256];
-
-	run.loop = evloop_new();
-	router = router_new(run.loop, policy, err, sizeof(err));
-	assert_non_null(router);
-	daemon_stats_reloaded(false);
-	control = control_new(run.loop, f->listen_fd, router, NULL);
-	assert_non_null(control);
-	assert_int_equal(pthread_create(&thread, NULL, client_thread, &run), 0);
-	assert_int_equal(evloop_run(run.loop), 0);
-	pthread_join(thread, NULL);
-
-	assert_int_equal(run.rc, 0);
-	assert_non_null(strstr(run.text, "# HELP mxpath_decisions_total "));
-	assert_non_null(strstr(run.text, "# TYPE mxpath_decisions_total counter\n"
-					 "mxpath_decisions_total 0\n"));
-	assert_non_null(strstr(run.text, "# TYPE mxpath_cache_entries gauge\n"));
-	assert_non_null(strstr(run.text, "mxpath_reloads_total{result=\"refused\"} 1\n"));
-	assert_non_null(strstr(run.text, "mxpath_connections_total{door=\"control\"} 1\n"));
-	/* No socketmap door, no milter door: none of their series. */
-	assert_null(strstr(run.text, "mxpath_lookups_total"));
-	assert_null(strstr(run.text, "mxpath_milter_"));
-	assert_null(strstr(run.text, "door=\"socketmap\""));
-	assert_int_equal(run.text[strlen(run.text) - 1], '\n');
-
-	free(run.text);
-	control_free(&control);
-	assert_null(control);
-	router_free(&router);
-	evloop_free(&run.loop);
 	policy_unref(&policy);
 }
 
