@@ -25,7 +25,8 @@ import sys
 STORY_TITLES = {
     "cluster": "Story 1 - Example 17: the cluster A, B, C and CLUSTER.CS.XYZ.EDU",
     "firewall": "Story 2 - Example 18: the firewall iris and the inside host daisy",
-    "software": "Story 3 - seed 004: software.com, MX 10 mail, 20 fallback, 90 mail.othercorp.com",
+    "boston": "Story 3a - Example 16: boston.travel.edu, MX 0 san-francisco, 10 chicago, 20 toronto",
+    "software": "Story 3b - seed 004: software.com, MX 10 mail, 20 fallback, 90 mail.othercorp.com",
     "byaddress": "Story 4 - self by address only: jupiter.software.com is fallback.software.com",
 }
 SENT_RE = re.compile(r"postfix/(\w+)\[\d+\]: \w+: to=<([^>]+)>, relay=([^,]+), .* status=(\w+)")
@@ -121,6 +122,17 @@ def _decision_text(m):
     return text
 
 
+def self_how(world, host, text):
+    """Says whether a host pruned as self was its own name or an address."""
+    if text is None:
+        return "(no decision logged)"
+
+    def how(m):
+        by = "by name" if m.group(1) == world.hostname[host] else "by address"
+        return f"{m.group(1)} (self, {by})"
+    return re.sub(r"([a-z0-9.-]+) \(self\)", how, text)
+
+
 def analyse(world, sent):
     """One record per message."""
     records = []
@@ -130,7 +142,7 @@ def analyse(world, sent):
             path = world.trace(r, host)
             receivers = sorted({h for (rr, h) in world.local if rr == r})
             copies = sum(n for (rr, _), n in world.local.items() if rr == r)
-            why = [f"{world.hostname[h]}: {world.decision.get((h, r), '(no decision logged)')}"
+            why = [f"{world.hostname[h]}: {self_how(world, h, world.decision.get((h, r)))}"
                    for h in path]
             loops = int(len(path) != len(set(path)))
             records.append({
@@ -213,7 +225,10 @@ def main():
     world = World(args.top)
     recs = analyse(world, read_tsv(os.path.join(args.top, "sent.tsv")))
     ok = True
-    for story in dict.fromkeys(r["story"] for r in recs):
+    order = list(STORY_TITLES)
+    stories = sorted(dict.fromkeys(r["story"] for r in recs),
+                     key=lambda s: order.index(s) if s in order else len(order))
+    for story in stories:
         srecs = [r for r in recs if r["story"] == story]
         ok = print_story(world, story, srecs) and ok
         if story == "cluster":
