@@ -5,7 +5,8 @@
 # addresses. Its results file (-o: one line per message: story, step,
 # submitting host, recipient, the hosts it went through, who delivered
 # it, copies, bounces, loops, who held it, each mxpathd's decision) must
-# show:
+# show (besides the milter door of every host on the way passing each
+# recipient at RCPT time):
 #   - Example 17: relay.hp.com's 200 messages to CLUSTER spread over A and
 #     B (MX 10 both), each between 70 and 130 (a fair coin misses that
 #     with probability 1.4e-5), each taken locally by the cluster rule at
@@ -80,7 +81,8 @@ check "run-topology says its teardown was clean" \
 [ -s "$R" ] || { fail "run-topology wrote its results file"; finish; exit 1; }
 
 # ---- results: field access (2 step, 3 from, 4 recipient, 5 path,
-# 6 receivers, 7 copies, 8 bounced, 9 loops, 10 held by, 11 why)
+# 6 receivers, 7 copies, 8 bounced, 9 loops, 10 held by, 11 why,
+# 12 milter: hosts whose milter passed the RCPT / hosts on the path)
 rows() { awk -F'\t' -v s="$1" -v r="$2" '$1 == s && $4 ~ r' "$R"; }
 count() { rows "$1" "$2" | wc -l; }
 # with STORY RCPT-ERE FIELD VALUE: rows whose FIELD is VALUE
@@ -138,6 +140,8 @@ check "by address: jupiter pruned fallback.software.com as itself, mail went to 
 check "330 messages in all" test "$(grep -vc '^#' "$R")" -eq 330
 check "every message delivered exactly once" \
 	test "$(awk -F'\t' '!/^#/ && $7 != 1' "$R" | wc -l)" -eq 0
+check "the milter door of every host on the way passed each recipient at RCPT" \
+	test "$(awk -F'\t' '!/^#/ { split($12, m, "/"); if (m[1] != m[2] || m[2] < 2) n++ } END { print n + 0 }' "$R")" -eq 0
 check "nothing bounced, nothing looped" \
 	test "$(awk -F'\t' '!/^#/ && ($8 != 0 || $9 != 0)' "$R" | wc -l)" -eq 0
 check "every story's totals: lost 0, bounced 0, loops 0" \

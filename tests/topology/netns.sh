@@ -23,7 +23,6 @@
 #                               localhost and the lines given; DIR/h/NAME is
 #                               also mounted on DIR/self (this host's files)
 #   netns_link NAME BRIDGE IF ADDR/LEN   a veth from the host to a switch
-#   netns_route NAME PREFIX VIA          a static route (no default route)
 #   netns_on NAME CMD...        run CMD on host NAME
 #   netns_spawn NAME CMD... &   the same in the background: $! is CMD's PID
 #   netns_hosts                 the hosts, in creation order
@@ -99,10 +98,6 @@ netns_link() {
 		ip -n "$ns" link set "$ifname" up &&
 		ip -n "$NETNS_SWITCH" link set "$there" master "$bridge" &&
 		ip -n "$NETNS_SWITCH" link set "$there" up
-}
-
-netns_route() {
-	ip -n "${NETNS_NS[$1]}" route add "$2" via "$3"
 }
 
 # netns_on NAME CMD...: nsenter execs CMD after joining the holder's

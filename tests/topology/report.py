@@ -8,12 +8,13 @@ deliveries (pf/local/msg.*) and mxpathd log. For every message it follows
 the Postfix log lines host to host (relay=ADDR -> the host with that
 address) to the node that delivered it locally, and takes from each
 mxpathd on the way its last socketmap answer for the recipient (the queue
-manager's: the route Postfix used).
+manager's: the route Postfix used), and checks that the milter door of
+every host on the way passed the recipient at RCPT time.
 
 Prints one table per story (message -> node that received it -> why) and
 the totals; with -o FILE also writes one line per message (tab-separated).
-Exits 1 if any message is lost, duplicated, bounced, looped or received
-where its step did not expect it.
+Exits 1 if any message is lost, duplicated, bounced, looped, received
+where its step did not expect it, or not passed by a milter on its way.
 """
 import argparse
 import collections
@@ -31,6 +32,7 @@ STORY_TITLES = {
 }
 SENT_RE = re.compile(r"postfix/(\w+)\[\d+\]: \w+: to=<([^>]+)>, relay=([^,]+), .* status=(\w+)")
 LOOP_RE = re.compile(r"loops back to myself")
+MILTER_RE = re.compile(r" milter: \S+ rcpt=<([^>]+)> action=(\S+)")
 SOCKETMAP_RE = re.compile(r" socketmap: .* map=transport key=(\S+) action=(\S+)(?: rule=(\S+) "
                           r"hops=(\S+) pruned=(\S+))?")
 
@@ -56,6 +58,7 @@ class World:
         self.bounced = collections.Counter()            # rcpt -> bounce lines
         self.deferred = collections.defaultdict(set)    # rcpt -> hosts that deferred it
         self.decision = {}                              # (host, rcpt) -> text
+        self.milter = {}                                # (host, rcpt) -> RCPT-time action
         self.loop_lines = []
         for name in self.hostname:
             self._read_host(name)
@@ -85,6 +88,9 @@ class World:
         for line in _lines(os.path.join(base, "mxpathd.log")):
             if LOOP_RE.search(line):
                 self.loop_lines.append(f"{name} mxpathd: {line.strip()}")
+            m = MILTER_RE.search(line)
+            if m:
+                self.milter[(name, m.group(1).lower())] = m.group(2)
             m = SOCKETMAP_RE.search(line)
             if m:
                 self.decision[(name, m.group(1).lower())] = _decision_text(m)
@@ -145,19 +151,21 @@ def analyse(world, sent):
             why = [f"{world.hostname[h]}: {self_how(world, h, world.decision.get((h, r)))}"
                    for h in path]
             loops = int(len(path) != len(set(path)))
+            # Every host took it over SMTP, so its milter saw the RCPT.
+            passed = sum(1 for h in path if world.milter.get((h, r)) in ("relay", "local"))
             records.append({
                 "story": story, "step": int(step), "title": title, "rcpt": r,
                 "base": rcpt, "from": host, "path": path, "receivers": receivers,
                 "copies": copies, "bounced": world.bounced[r], "loops": loops,
                 "waited": sorted(world.deferred.get(r, ())),
-                "expect": expect.split(), "why": why,
+                "expect": expect.split(), "why": why, "milter": passed,
             })
     return records
 
 
 def record_ok(rec):
     return (rec["copies"] == 1 and rec["bounced"] == 0 and rec["loops"] == 0
-            and rec["receivers"][0] in rec["expect"])
+            and rec["receivers"][0] in rec["expect"] and rec["milter"] == len(rec["path"]))
 
 
 def print_story(world, story, recs):
@@ -184,9 +192,13 @@ def print_story(world, story, recs):
     bounced = sum(r["bounced"] for r in recs)
     loops = sum(r["loops"] for r in recs)
     wrong = sum(1 for r in recs if r["copies"] >= 1 and r["receivers"][0] not in r["expect"])
+    unchecked = sum(1 for r in recs if r["milter"] != len(r["path"]))
     print(f"  totals: sent {sent}, delivered {once}, lost {lost}, duplicated {dup}, "
           f"bounced {bounced}, loops {loops}, received off the expected nodes {wrong}")
-    return lost == 0 and dup == 0 and bounced == 0 and loops == 0 and wrong == 0
+    print(f"  milter door: every host on the way passed the RCPT of "
+          f"{sent - unchecked} of {sent}")
+    return lost == 0 and dup == 0 and bounced == 0 and loops == 0 and wrong == 0 \
+        and unchecked == 0
 
 
 def cluster_share(world, recs):
@@ -209,12 +221,13 @@ def cluster_share(world, recs):
 def write_results(path, world, recs):
     with open(path, "w", encoding="utf-8") as f:
         f.write("#story\tstep\tfrom\trecipient\tpath\treceivers\tcopies\tbounced\tloops"
-                "\twaited\twhy\n")
+                "\twaited\twhy\tmilter\n")
         for r in recs:
             f.write("\t".join([r["story"], str(r["step"]), r["from"], r["rcpt"],
                                " ".join(r["path"]), " ".join(r["receivers"]) or "-",
                                str(r["copies"]), str(r["bounced"]), str(r["loops"]),
-                               " ".join(r["waited"]) or "-", " | ".join(r["why"])]) + "\n")
+                               " ".join(r["waited"]) or "-", " | ".join(r["why"]),
+                               f"{r['milter']}/{len(r['path'])}"]) + "\n")
 
 
 def main():
