@@ -19,7 +19,8 @@
 #   host_maillog NAME / host_mxlog NAME
 #   host_stop_all                   stop everything started here
 #
-# Needs tests/lib/postfix.sh (pf_setup, mta_* helpers) sourced first.
+# Needs tests/lib/postfix.sh (pf_setup, mta_* helpers) and tests/lib/nsd.sh
+# sourced first.
 
 # shellcheck shell=bash
 
@@ -30,33 +31,10 @@ declare -gA HOST_PF_PID=() HOST_MXD_PID=() HOST_NSD_PID=() HOST_ADDRS=() HOST_CO
 host_dir() { echo "$NETNS_DIR/h/$1"; }
 
 host_dns() {
-	local name=$1 addr=$2 zonedir=$3 dir z zone
+	local name=$1 addr=$2 zonedir=$3 dir zone
 	dir=$(host_dir "$name")/nsd
-	mkdir -p "$dir/zones"
-	cat > "$dir/nsd.conf" <<EOF
-server:
-    ip-address: $addr
-    port: 53
-    do-ip6: no
-    username: ""
-    chroot: ""
-    zonesdir: "$dir/zones"
-    database: ""
-    zonelistfile: "$dir/zone.list"
-    xfrdfile: "$dir/xfrd.state"
-    xfrdir: "$dir"
-    pidfile: "$dir/nsd.pid"
-    server-count: 1
-    verbosity: 1
-    hide-version: yes
-remote-control:
-    control-enable: no
-EOF
-	for z in "$zonedir"/*.zone; do
-		zone=$(basename "$z" .zone)
-		cp "$z" "$dir/zones/"
-		printf 'zone:\n    name: %s\n    zonefile: %s.zone\n' "$zone" "$zone" >> "$dir/nsd.conf"
-	done
+	nsd_conf_write "$dir" "$zonedir" "$addr@53" || return 1
+	zone=$(basename "$(find "$zonedir" -name '*.zone' | head -n 1)" .zone)
 	netns_spawn "$name" nsd -d -c "$dir/nsd.conf" > "$dir/log" 2>&1 &
 	HOST_NSD_PID[$name]=$!
 	mta_poll 10 _host_dns_answers "$name" "$addr" "$zone" && return 0
