@@ -15,7 +15,8 @@
 #     A's Postfix stopped, all 40 go to B;
 #   - Example 18: outside mail to daisy goes relay.hp.com -> iris -> daisy,
 #     iris pruning itself by address (its host name is "iris"); daisy's
-#     mail to the outside leaves through iris;
+#     mail to the outside leaves through iris; mail to user@process.com,
+#     from outside or from daisy, stays on iris (its local-host set);
 #   - Example 16 and software.com: the MX hosts stopped one by one, each
 #     message held by the next one up and handed to the best one once it
 #     is back; mail.othercorp.com (MX 90) never routes to itself or to its
@@ -121,6 +122,8 @@ check "firewall: iris pruned itself by address and routed over the inside networ
 	test "$(why_has firewall 'user@daisy' 'iris: relay by route: daisy.process.com; pruned iris.process.com (self, by address)')" -eq 10
 check "firewall: daisy's 5 to the outside left through iris" \
 	test "$(with firewall 'out@mail' 5 'daisy iris othercorp')" -eq 5
+check "firewall: mail to user@process.com, from outside and from daisy, stays on iris (local-host set)" \
+	test "$(with firewall 'user@process' 5 'hp iris') $(with firewall 'staff@process' 5 'daisy iris') $(why_has firewall '@process.com$' 'iris: local by local_hosts')" = "5 5 10"
 
 # ---- Example 16 and software.com: down the ladder and back
 check "boston: all up, san-francisco; then held by chicago; then toronto -> chicago" \
@@ -137,7 +140,7 @@ check "by address: jupiter pruned fallback.software.com as itself, mail went to 
 	test "$(with byaddress 'viaj@' 5 'jupiter mercury') $(why_has byaddress 'viaj@' 'pruned fallback.software.com (self, by address)')" = "5 5"
 
 # ---- every message
-check "330 messages in all" test "$(grep -vc '^#' "$R")" -eq 330
+check "340 messages in all" test "$(grep -vc '^#' "$R")" -eq 340
 check "every message delivered exactly once" \
 	test "$(awk -F'\t' '!/^#/ && $7 != 1' "$R" | wc -l)" -eq 0
 check "the milter door of every host on the way passed each recipient at RCPT" \
