@@ -3,6 +3,7 @@
 #   make             build everything into build/
 #   make deps        install the Debian packages the build, tests and demo need
 #   make check       deps, build, unit and integration tests (SANITIZE=1: ASan+UBSan)
+#   make tsan        mxpathd built with ThreadSanitizer under a stress run
 #   make install     PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -17,7 +18,7 @@ BUILD     ?= build
 SANITIZE  ?= 0
 
 CC        ?= cc
-PKGS      := libcares milter libconfig
+PKGS      := libcares milter libconfig libidn2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -26,6 +27,10 @@ WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wmis
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT       := -O2 -g
 LDHARDEN  := -pie -Wl,-z,relro,-z,now
+ifeq ($(SANITIZE),thread)
+OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDHARDEN  += -fsanitize=thread
+endif
 ifeq ($(SANITIZE),1)
 OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDHARDEN  += -fsanitize=address,undefined
@@ -54,12 +59,12 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/mxpath/*/*.h) $(wildcard tests/unit/*.h) $(wildcard tests/bench/*.h)
 
 # Debian packages for the build, the tests and the demo.
-DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev \
+DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev libidn2-dev \
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
 	mandoc man-db systemd python3-prometheus-client postfix-lmdb
 
-.PHONY: all deps check install clean lint fuzz fuzz-build bench soak demo topology unit-sanitized
+.PHONY: all deps check install clean lint tsan fuzz fuzz-long fuzz-build bench soak demo topology unit-sanitized
 # Keep the programs' objects: they are intermediates of the pattern rules.
 .SECONDARY:
 all: $(LIB) $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
@@ -95,10 +100,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/bench/run-bench $(BENCH_ARGS)
 
-# Fault soak through a real Postfix (SOAK_MESSAGES=5000 by default).
+# Fault soak through a real MTA (SOAK_MESSAGES=5000 by default):
+# MTA=postfix|sendmail, SOAK_CYCLES=1 repeats the faults for the whole run.
+MTA ?= postfix
+SOAK_CYCLES ?= 0
 soak: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) tests/soak/run-soak $(SOAK_ARGS)
+	@BUILD=$(BUILD) MTA=$(MTA) SOAK_CYCLES=$(SOAK_CYCLES) tests/soak/run-soak $(SOAK_ARGS)
 
 # The seeds' stories end to end on loopback, with a table of what went where.
 demo: deps
@@ -132,6 +140,12 @@ ifneq ($(SANITIZE),1)
 endif
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests $(UNIT_BINS)
 
+# ThreadSanitizer: mxpathd under concurrent milter sessions on slow DNS,
+# socketmap lookups, control reads, reloads and a stop in the middle.
+tsan: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread $(BUILD)/tsan/mxpathd $(BUILD)/tsan/mxpath
+	@BUILD=$(BUILD)/tsan tests/stress/tsan-stress
+
 unit-sanitized: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "=== unit (ASan+UBSan): $$(basename $$t)"; \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -152,14 +166,14 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)
 
 fuzz-build: $(FUZZ_BINS)
 
+# make fuzz: each harness FUZZ_SECONDS from its corpus, two at a time;
+# make fuzz-long: ten minutes each, new coverage merged into the corpora.
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
-	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
-		scratch=$$(mktemp -d); mkdir -p tests/fuzz/corpus/$$n; \
-		echo "=== $$n ($(FUZZ_SECONDS) s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$scratch tests/fuzz/corpus/$$n 2>&1 \
-			| grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY' ; \
-		rc=$${PIPESTATUS[0]}; rm -rf $$scratch; [ $$rc -eq 0 ] || exit $$rc; done
+	@tests/fuzz/run-fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_MERGE) $(FUZZ_BINS)
+
+fuzz-long: deps
+	@$(MAKE) --no-print-directory FUZZ_SECONDS=600 FUZZ_MERGE=--merge fuzz
 
 # Static analysis: cppcheck and clang-tidy (bugprone-*, cert-*) must be clean.
 TIDY_CHECKS := -*,bugprone-*,cert-*,-bugprone-easily-swappable-parameters,-cert-err33-c,-bugprone-reserved-identifier,-cert-dcl37-c,-cert-dcl51-cpp

@@ -14,6 +14,11 @@
  * generator seeded from getrandom(), drawn after the cache lookups, so
  * every decision is shuffled afresh.
  *
+ * The two doors agree on a recipient's order: a milter decision
+ * (router_decide_wait) writes its hop order down in the hop memory, and a
+ * socketmap decision (router_decide) for the same recipient follows it
+ * (hop_memory.c says why and for how long).
+ *
  * Reload: the policy, the identity built from it and the resolver form a
  * "generation". A decision holds a reference on the generation it started
  * with and finishes on it; the resolver is shared between generations
@@ -36,6 +41,7 @@
 #include <unistd.h>
 
 #include "mxpath/dns/cache.h"
+#include "mxpath/dns/hop_memory.h"
 #include "mxpath/base/common.h"
 #include "mxpath/dns/resolver.h"
 #include "mxpath/dns/router.h"
@@ -82,9 +88,9 @@ struct lookup_ctx {
 	size_t n_misses, cap_misses;
 };
 
-/* A decision waiting for DNS answers. */
-struct decision {
-	struct decision *prev, *next;	/* router->decisions */
+/* A recipient whose route waits for DNS answers (each pass is a route_decide()). */
+struct waiting_route {
+	struct waiting_route *prev, *next;	/* router->waiting */
 	struct router *router;
 	struct router_gen *gen;
 	router_done_fn done;
@@ -92,8 +98,10 @@ struct decision {
 	struct route *out;		/* the caller's (router_decide_wait), or NULL */
 	const char *recipient;		/* in tail */
 	const char *self_extra;		/* in tail, or NULL */
+	bool remember;			/* a milter decision: write its order down */
 	unsigned passes;
 	unsigned outstanding;		/* answers of this pass still to come */
+	bool answered;			/* told "stopping": freed once the answers are in */
 	struct question *questions;	/* asked in this pass */
 	size_t n_questions, cap_questions;
 	struct fetched *fetched;
@@ -108,24 +116,32 @@ struct router {
 	struct router_dns *dns_list;	/* every resolver alive, current or retired */
 	struct evtimer *reaper;		/* frees retired resolvers */
 	struct dns_cache *cache;
+	struct hop_memory *memory;	/* the milter's hop orders */
 	struct route *scratch;		/* warm decisions decide here */
 	bool scratch_busy;
 	bool closing;
-	struct decision *decisions;	/* waiting for DNS */
+	bool stopping;			/* router_stop_waiting(): no new DNS waits */
+	struct waiting_route *waiting;	/* waiting for DNS */
 	uint32_t rng[4];
 	struct router_stats stats;	/* decisions and per-decision cache state */
 	struct resolver_stats retired;	/* counters of freed resolvers */
 };
 
-/* router_decide_wait(): the blocked thread's half. */
+/*
+ * router_decide_wait(): shared by the blocked thread and the loop, freed
+ * by whichever lets go last, so a caller that gave up at its deadline
+ * leaves nothing the loop could still write into.
+ */
 struct wait_call {
 	struct router *router;
-	const char *recipient;
-	const char *self_extra;
-	struct route *out;
+	const char *recipient;		/* in tail */
+	const char *self_extra;		/* in tail, or NULL */
+	struct route route;		/* the loop decides here */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
+	unsigned refs;			/* under lock */
+	char tail[];
 };
 
 static struct router_gen *gen_new(struct policy *policy, struct router_dns *dns);
@@ -138,38 +154,42 @@ static bool server_lists_equal(char *const *a, size_t na, char *const *b, size_t
 static void cache_limits_from(const struct policy *policy, struct cache_limits *out);
 
 static void router_decide_into(struct router *router, const char *recipient,
-			       const char *self_extra, struct route *out, router_done_fn done,
-			       void *arg);
+			       const char *self_extra, bool remember, struct route *out,
+			       router_done_fn done, void *arg);
+static void router_agree_order(struct router *router, const char *recipient, bool remember,
+			       struct route *route);
 static enum route_status router_run_engine(struct router *router, struct router_gen *gen,
 					   const char *recipient, const char *self_extra,
 					   struct lookup_ctx *ctx, struct route *route);
 static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const char *name,
-			  struct route_answer *out);
+			  struct dns_lookup_result *out);
 static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
-			 const char *name, struct route_answer *out);
+			 const char *name, struct dns_lookup_result *out);
 static void lookup_record_miss(struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
 			       const char *name);
 static struct route *router_borrow_route(struct router *router);
 static void router_return_route(struct router *router, struct route *route);
 static void router_count(struct router *router, const struct route *route);
 
-static struct decision *decision_new(struct router *router, struct router_gen *gen,
-				     const char *recipient, const char *self_extra,
+static struct waiting_route *waiting_new(struct router *router, struct router_gen *gen,
+				     const char *recipient, const char *self_extra, bool remember,
 				     struct route *out, router_done_fn done, void *arg);
-static void decision_ask(struct decision *d, struct lookup_ctx *ctx);
-static void decision_on_answer(void *arg, unsigned channel, enum dns_type type,
+static void waiting_ask(struct waiting_route *d, struct lookup_ctx *ctx);
+static void waiting_on_answer(void *arg, unsigned channel, enum dns_type type,
 			       const char *name, const struct dns_answer *answer);
-static void decision_pass(struct decision *d);
-static void decision_finish(struct decision *d, struct route *route, bool asked);
-static void decision_give_up(struct decision *d, const char *why);
-static void decision_free(struct decision *d);
-static void route_set_tempfail(struct route *route, const char *recipient, const char *why);
-static void route_set_text(struct route *route, const char *fmt, ...) MX_PRINTF(2, 3);
+static void waiting_pass(struct waiting_route *d);
+static void waiting_finish(struct waiting_route *d, struct route *route, bool asked);
+static void waiting_give_up(struct waiting_route *d, const char *why);
+static void waiting_answer_stopping(struct waiting_route *d);
+static void waiting_free(struct waiting_route *d);
 
 static void rng_seed(uint32_t state[4]);
 static uint32_t rotl32(uint32_t x, int k);
 static uint32_t rng_next(void *arg);
 
+static struct wait_call *wait_call_new(struct router *router, const char *recipient,
+				       const char *self_extra);
+static void wait_call_unref(struct wait_call *call);
 static void wait_on_loop(void *arg);
 static void wait_done(void *arg, const struct route *route);
 
@@ -191,6 +211,7 @@ struct router *router_new(struct evloop *loop, struct policy *policy, char *err,
 	cache_limits_from(policy, &limits);
 	router->cache = cache_new(&limits);
 	router->scratch = xmalloc(sizeof(*router->scratch));
+	router->memory = hop_memory_new(HOP_MEMORY_ENTRIES);
 	router->current = gen_new(policy, dns_new(router, resolver));
 	rng_seed(router->rng);
 	return router;
@@ -219,6 +240,7 @@ void router_free(struct router **routerp)
 		free(dns);
 	}
 	cache_free(&router->cache);
+	hop_memory_free(&router->memory);
 	free(router->scratch);
 	pthread_mutex_destroy(&router->lock);
 	free(router);
@@ -395,7 +417,7 @@ static void cache_limits_from(const struct policy *policy, struct cache_limits *
 void router_decide(struct router *router, const char *recipient, const char *self_extra,
 		   router_done_fn done, void *arg)
 {
-	router_decide_into(router, recipient, self_extra, NULL, done, arg);
+	router_decide_into(router, recipient, self_extra, false, NULL, done, arg);
 }
 
 /*
@@ -404,16 +426,23 @@ void router_decide(struct router *router, const char *recipient, const char *sel
  * the heap.
  */
 static void router_decide_into(struct router *router, const char *recipient,
-			       const char *self_extra, struct route *out, router_done_fn done,
-			       void *arg)
+			       const char *self_extra, bool remember, struct route *out,
+			       router_done_fn done, void *arg)
 {
 	struct router_gen *gen = router->current;
 	struct lookup_ctx ctx = { 0 };
 	struct route *route = out != NULL ? out : router_borrow_route(router);
-	struct decision *d;
+	struct waiting_route *d;
 
-	if (router_run_engine(router, gen, recipient, self_extra, &ctx, route) == ROUTE_DONE) {
+	bool decided = router_run_engine(router, gen, recipient, self_extra, &ctx, route) ==
+		       ROUTE_DONE;
+
+	if (decided || router->stopping) {
 		free(ctx.misses);
+		if (decided)
+			router_agree_order(router, recipient, remember, route);
+		else
+			route_set_stopping(route, recipient);
 		router_count(router, route);
 		done(arg, route);
 		if (out == NULL)
@@ -422,8 +451,20 @@ static void router_decide_into(struct router *router, const char *recipient,
 	}
 	if (out == NULL)
 		router_return_route(router, route);
-	d = decision_new(router, gen, recipient, self_extra, out, done, arg);
-	decision_ask(d, &ctx);
+	d = waiting_new(router, gen, recipient, self_extra, remember, out, done, arg);
+	waiting_ask(d, &ctx);
+}
+
+/* The milter's decision writes its hop order down; the socketmap's follows it. */
+static void router_agree_order(struct router *router, const char *recipient, bool remember,
+			       struct route *route)
+{
+	uint64_t now_ms = evloop_now_ms(router->loop);
+
+	if (remember)
+		hop_memory_decide(router->memory, recipient, route, now_ms);
+	else
+		hop_memory_follow(router->memory, recipient, route, now_ms);
 }
 
 static enum route_status router_run_engine(struct router *router, struct router_gen *gen,
@@ -450,7 +491,7 @@ static enum route_status router_run_engine(struct router *router, struct router_
 }
 
 static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const char *name,
-			  struct route_answer *out)
+			  struct dns_lookup_result *out)
 {
 	struct lookup_ctx *ctx = arg;
 
@@ -464,7 +505,7 @@ static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const
 }
 
 static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
-			 const char *name, struct route_answer *out)
+			 const char *name, struct dns_lookup_result *out)
 {
 	for (size_t i = 0; i < ctx->n_fetched; i++) {
 		const struct fetched *f = &ctx->fetched[i];
@@ -536,18 +577,19 @@ static void router_count(struct router *router, const struct route *route)
 
 /* ---- decisions waiting for DNS ---- */
 
-static struct decision *decision_new(struct router *router, struct router_gen *gen,
-				     const char *recipient, const char *self_extra,
+static struct waiting_route *waiting_new(struct router *router, struct router_gen *gen,
+				     const char *recipient, const char *self_extra, bool remember,
 				     struct route *out, router_done_fn done, void *arg)
 {
 	size_t rlen = strlen(recipient) + 1;
 	size_t slen = self_extra != NULL ? strlen(self_extra) + 1 : 0;
-	struct decision *d = xcalloc(1, sizeof(*d) + rlen + slen);
+	struct waiting_route *d = xcalloc(1, sizeof(*d) + rlen + slen);
 
 	d->router = router;
 	d->gen = gen;
 	gen->refs++;
 	d->out = out;
+	d->remember = remember;
 	d->done = done;
 	d->arg = arg;
 	memcpy(d->tail, recipient, rlen);
@@ -558,10 +600,10 @@ static struct decision *decision_new(struct router *router, struct router_gen *g
 	}
 	d->passes = 1;
 	router->stats.pending++;
-	d->next = router->decisions;
+	d->next = router->waiting;
 	if (d->next != NULL)
 		d->next->prev = d;
-	router->decisions = d;
+	router->waiting = d;
 	return d;
 }
 
@@ -570,7 +612,7 @@ static struct decision *decision_new(struct router *router, struct router_gen *g
  * answer may come back before resolver_query() returns, so one extra
  * count keeps the pass open until all are sent.
  */
-static void decision_ask(struct decision *d, struct lookup_ctx *ctx)
+static void waiting_ask(struct waiting_route *d, struct lookup_ctx *ctx)
 {
 	struct resolver *resolver = d->gen->dns->resolver;
 
@@ -581,23 +623,23 @@ static void decision_ask(struct decision *d, struct lookup_ctx *ctx)
 	ctx->misses = NULL;
 	if (d->n_questions == 0) {
 		/* The engine is pending on nothing: a bug, not a DNS problem. */
-		decision_give_up(d, "the route engine asked for nothing");
+		waiting_give_up(d, "the route engine asked for nothing");
 		return;
 	}
 	d->outstanding = (unsigned)d->n_questions + 1;
 	for (size_t i = 0; i < d->n_questions; i++) {
 		const struct question *q = &d->questions[i];
 
-		resolver_query(resolver, q->channel, q->type, q->name, decision_on_answer, d);
+		resolver_query(resolver, q->channel, q->type, q->name, waiting_on_answer, d);
 	}
 	if (--d->outstanding == 0)
-		decision_pass(d);
+		waiting_pass(d);
 }
 
-static void decision_on_answer(void *arg, unsigned channel, enum dns_type type,
+static void waiting_on_answer(void *arg, unsigned channel, enum dns_type type,
 			       const char *name, const struct dns_answer *answer)
 {
-	struct decision *d = arg;
+	struct waiting_route *d = arg;
 	struct router *router = d->router;
 	struct fetched *f;
 
@@ -614,66 +656,85 @@ static void decision_on_answer(void *arg, unsigned channel, enum dns_type type,
 		cache_put(router->cache, channel, type, name, dns_answer_copy(answer),
 			  evloop_now_ms(router->loop));
 	if (--d->outstanding == 0)
-		decision_pass(d);
+		waiting_pass(d);
 }
 
-static void decision_pass(struct decision *d)
+static void waiting_pass(struct waiting_route *d)
 {
 	struct router *router = d->router;
 	struct lookup_ctx ctx = { .fetched = d->fetched, .n_fetched = d->n_fetched };
 	struct route *route;
 
+	if (d->answered) {
+		waiting_free(d);
+		return;
+	}
 	if (router->closing) {
-		decision_give_up(d, "mxpath is shutting down");
+		waiting_give_up(d, "mxpath is shutting down");
 		return;
 	}
 	if (++d->passes > PASSES_MAX) {
-		decision_give_up(d, NULL);
+		waiting_give_up(d, NULL);
 		return;
 	}
 	route = d->out != NULL ? d->out : router_borrow_route(router);
 	if (router_run_engine(router, d->gen, d->recipient, d->self_extra, &ctx, route) ==
 	    ROUTE_DONE) {
 		free(ctx.misses);
-		decision_finish(d, route, true);
+		waiting_finish(d, route, true);
 		return;
 	}
 	if (d->out == NULL)
 		router_return_route(router, route);
-	decision_ask(d, &ctx);
+	waiting_ask(d, &ctx);
 }
 
 /* A decision that sent queries was a cache miss, unless it is stale. */
-static void decision_finish(struct decision *d, struct route *route, bool asked)
+static void waiting_finish(struct waiting_route *d, struct route *route, bool asked)
 {
 	struct router *router = d->router;
 
 	if (asked && route->cache == CACHE_HIT)
 		route->cache = CACHE_MISS;
 	router_count(router, route);
+	router_agree_order(router, d->recipient, d->remember, route);
 	d->done(d->arg, route);
 	if (d->out == NULL)
 		router_return_route(router, route);
-	decision_free(d);
+	waiting_free(d);
 }
 
-static void decision_give_up(struct decision *d, const char *why)
+static void waiting_give_up(struct waiting_route *d, const char *why)
 {
 	struct route *route = d->out != NULL ? d->out : router_borrow_route(d->router);
 
 	route_set_tempfail(route, d->recipient, why);
 	route->cache = CACHE_MISS;
-	decision_finish(d, route, true);
+	waiting_finish(d, route, true);
 }
 
-static void decision_free(struct decision *d)
+/* Its caller hears "stopping" now; d lives on until its answers are in. */
+static void waiting_answer_stopping(struct waiting_route *d)
+{
+	struct route *route = d->out != NULL ? d->out : router_borrow_route(d->router);
+
+	route_set_stopping(route, d->recipient);
+	route->cache = CACHE_MISS;
+	router_count(d->router, route);
+	d->done(d->arg, route);
+	if (d->out == NULL)
+		router_return_route(d->router, route);
+	d->answered = true;
+}
+
+static void waiting_free(struct waiting_route *d)
 {
 	struct router *router = d->router;
 
 	if (d->prev != NULL)
 		d->prev->next = d->next;
 	else
-		router->decisions = d->next;
+		router->waiting = d->next;
 	if (d->next != NULL)
 		d->next->prev = d->prev;
 	router->stats.pending--;
@@ -685,70 +746,95 @@ static void decision_free(struct decision *d)
 	free(d);
 }
 
-/* 451 4.4.3: the route could not be decided now; why NULL: no convergence. */
-static void route_set_tempfail(struct route *route, const char *recipient, const char *why)
+unsigned router_stop_waiting(struct router *router)
 {
-	struct recipient rcpt;
-	const char *bad;
+	unsigned answered = 0;
 
-	memset(route, 0, offsetof(struct route, hops));
-	route->n_hops = route->n_addrs = route->n_pruned = 0;
-	route->self_listed = false;
-	route->ttl = 0;
-	if (recipient_parse(recipient, &rcpt, &bad) == 0)
-		snprintf(route->domain, sizeof(route->domain), "%s", rcpt.domain);
-	route->action = ROUTE_TEMPFAIL;
-	route->rule = RULE_MX;
-	route->reply.code = 451;
-	snprintf(route->reply.status, sizeof(route->reply.status), "4.4.3");
-	if (why != NULL)
-		route_set_text(route, "%s", why);
-	else
-		route_set_text(route, "DNS lookups for %s did not converge", route->domain);
-}
-
-/* A long domain cuts the text short; the reply stays well-formed. */
-static void route_set_text(struct route *route, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(route->reply.text, sizeof(route->reply.text), fmt, ap);
-	va_end(ap);
+	router->stopping = true;
+	for (struct waiting_route *d = router->waiting; d != NULL; d = d->next) {
+		if (!d->answered) {
+			waiting_answer_stopping(d);
+			answered++;
+		}
+	}
+	return answered;
 }
 
 /* ---- any thread ---- */
 
 void router_decide_wait(struct router *router, const char *recipient, const char *self_extra,
-			struct route *out)
+			unsigned timeout_ms, struct route *out)
 {
-	struct wait_call call = {
-		.router = router,
-		.recipient = recipient,
-		.self_extra = self_extra,
-		.out = out,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.cond = PTHREAD_COND_INITIALIZER,
-	};
+	struct wait_call *call = wait_call_new(router, recipient, self_extra);
+	struct timespec deadline;
+	bool done;
 
-	evloop_post(router->loop, wait_on_loop, &call);
-	pthread_mutex_lock(&call.lock);
-	while (!call.done)
-		pthread_cond_wait(&call.cond, &call.lock);
-	pthread_mutex_unlock(&call.lock);
-	pthread_cond_destroy(&call.cond);
-	pthread_mutex_destroy(&call.lock);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	evloop_post(router->loop, wait_on_loop, call);
+	pthread_mutex_lock(&call->lock);
+	while (!call->done &&
+	       pthread_cond_timedwait(&call->cond, &call->lock, &deadline) != ETIMEDOUT)
+		;
+	done = call->done;
+	if (done)
+		memcpy(out, &call->route, sizeof(*out));
+	pthread_mutex_unlock(&call->lock);
+	if (!done) {
+		route_set_tempfail(out, recipient, NULL);
+		smtp_reply_set(&out->reply, REPLY_TEMPFAIL,
+			       "no route for %s within %u ms", out->domain, timeout_ms);
+	}
+	wait_call_unref(call);
+}
+
+static struct wait_call *wait_call_new(struct router *router, const char *recipient,
+				       const char *self_extra)
+{
+	size_t rlen = strlen(recipient) + 1, slen = self_extra ? strlen(self_extra) + 1 : 0;
+	struct wait_call *call = xcalloc(1, sizeof(*call) + rlen + slen);
+	pthread_condattr_t attr;
+
+	call->router = router;
+	call->recipient = memcpy(call->tail, recipient, rlen);
+	call->self_extra = self_extra ? memcpy(call->tail + rlen, self_extra, slen) : NULL;
+	call->refs = 2;		/* the caller and the loop */
+	pthread_mutex_init(&call->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&call->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return call;
+}
+
+static void wait_call_unref(struct wait_call *call)
+{
+	bool last;
+
+	pthread_mutex_lock(&call->lock);
+	last = --call->refs == 0;
+	pthread_mutex_unlock(&call->lock);
+	if (!last)
+		return;
+	pthread_cond_destroy(&call->cond);
+	pthread_mutex_destroy(&call->lock);
+	free(call);
 }
 
 static void wait_on_loop(void *arg)
 {
 	struct wait_call *call = arg;
 
-	router_decide_into(call->router, call->recipient, call->self_extra, call->out,
+	router_decide_into(call->router, call->recipient, call->self_extra, true, &call->route,
 			   wait_done, call);
 }
 
-/* route is call->out itself: the decision was made in the caller's struct. */
+/* route is &call->route: the decision was made in the call record itself. */
 static void wait_done(void *arg, const struct route *route)
 {
 	struct wait_call *call = arg;
@@ -758,6 +844,7 @@ static void wait_done(void *arg, const struct route *route)
 	call->done = true;
 	pthread_cond_signal(&call->cond);
 	pthread_mutex_unlock(&call->lock);
+	wait_call_unref(call);
 }
 
 /* ---- randomness: xoshiro128** (Blackman and Vigna), loop thread only ---- */

@@ -3,13 +3,15 @@
  *
  * Turns text from a configuration file, an MTA or a DNS answer into a
  * checked, normalised value, or says in a few words what is wrong with it.
- * Pure: no I/O, no allocation, no locale (ASCII case folding only).
+ * Pure: no I/O, no locale (ASCII case folding only); a UTF-8 domain in a
+ * recipient is converted to its A-label form by idna.c (libidn2).
  */
 #include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
 #include "mxpath/engine/address.h"
+#include "mxpath/engine/idna.h"
 
 #define IPV6_TAG "IPv6:"
 #define IPV6_TAG_LEN (sizeof(IPV6_TAG) - 1)
@@ -27,8 +29,8 @@ static int recipient_strip(const char **text, size_t *len, const char **why);
 static void recipient_skip_route(const char **text, size_t *len);
 static int recipient_parse_domain(const char *text, size_t len, struct recipient *out,
 				  const char **why);
-static int literal_parse(const char *text, size_t len, struct mx_addr *addr, char *canon,
-			 const char **why);
+static int recipient_normalize_domain(const char *text, size_t len, char *out,
+				      const char **why);
 
 int addr_parse(const char *text, struct mx_addr *out)
 {
@@ -186,6 +188,14 @@ int recipient_parse(const char *text, struct recipient *out, const char **why)
 	return recipient_parse_domain(text, len, out, why);
 }
 
+const struct mx_addr *addr_unmap(const struct mx_addr *addr, struct mx_addr *buf)
+{
+	if (!addr_is_v4_mapped(addr))
+		return addr;
+	addr_unmap_v4(addr, buf);
+	return buf;
+}
+
 static bool addr_is_v4_mapped(const struct mx_addr *addr)
 {
 	return addr->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&addr->u.v6);
@@ -325,16 +335,34 @@ static int recipient_parse_domain(const char *text, size_t len, struct recipient
 	}
 	if (text[0] == '[') {
 		out->kind = RECIPIENT_LITERAL;
-		return literal_parse(text, len, &out->literal, out->domain, why);
+		return addr_literal_parse(text, len, false, &out->literal, out->domain, why);
 	}
 	out->kind = RECIPIENT_DOMAIN;
 	memset(&out->literal, 0, sizeof(out->literal));
-	return domain_normalize(text, len, out->domain, why);
+	return recipient_normalize_domain(text, len, out->domain, why);
 }
 
-/* "[192.0.2.1]" or "[IPv6:2001:db8::1]"; canon gets the normalised text. */
-static int literal_parse(const char *text, size_t len, struct mx_addr *addr, char *canon,
-			 const char **why)
+/* A UTF-8 domain (SMTPUTF8) is routed by its A-label form. */
+static int recipient_normalize_domain(const char *text, size_t len, char *out,
+				      const char **why)
+{
+	char ascii[MX_NAME_MAX + 2];	/* a trailing dot is still there */
+
+	if (!idna_has_8bit(text, len))
+		return domain_normalize(text, len, out, why);
+	if (idna_domain_to_ascii(text, len, ascii, sizeof(ascii), why) == -1)
+		return -1;
+	return domain_normalize(ascii, strlen(ascii), out, why);
+}
+
+/*
+ * The one address-literal parser (recipients, the configuration, the
+ * engine's hosts): "[192.0.2.1]" or "[IPv6:2001:db8::1]"; with
+ * tag_optional, "[2001:db8::1]" too. canon (MX_NAME_BUF), if not NULL,
+ * gets the normalised text, always tagged for IPv6.
+ */
+int addr_literal_parse(const char *text, size_t len, bool tag_optional, struct mx_addr *addr,
+		       char *canon, const char **why)
 {
 	char inner[MX_ADDR_TEXT_MAX + IPV6_TAG_LEN];
 	char formatted[MX_ADDR_TEXT_MAX];
@@ -342,7 +370,7 @@ static int literal_parse(const char *text, size_t len, struct mx_addr *addr, cha
 	bool tagged = false;
 	size_t n;
 
-	if (len < 3 || text[len - 1] != ']') {
+	if (len < 3 || text[0] != '[' || text[len - 1] != ']') {
 		*why = "address literal without closing bracket";
 		return -1;
 	}
@@ -361,14 +389,16 @@ static int literal_parse(const char *text, size_t len, struct mx_addr *addr, cha
 		*why = "malformed address literal";
 		return -1;
 	}
-	if (tagged != (addr->family == AF_INET6)) {
+	if (tagged ? addr->family != AF_INET6 : addr->family == AF_INET6 && !tag_optional) {
 		*why = tagged ? "IPv6: literal holding an IPv4 address"
 			      : "IPv6 address literal without the IPv6: tag";
 		return -1;
 	}
+	if (canon == NULL)
+		return 0;
 	addr_format(addr, formatted, sizeof(formatted));
 	/* Fits: "[IPv6:" + 45 + "]" is far below MX_NAME_BUF. */
-	strcpy(canon, tagged ? "[" IPV6_TAG : "[");
+	strcpy(canon, addr->family == AF_INET6 ? "[" IPV6_TAG : "[");
 	strcat(canon, formatted);
 	strcat(canon, "]");
 	return 0;

@@ -47,7 +47,7 @@ static struct policy *policy_load(const char *socketmap_section, const char *ext
 
 	snprintf(text, sizeof(text), "%s%s\nsocketmap = { %s };\n", base_conf, extra,
 		 socketmap_section);
-	if (config_load_string(text, "t.conf", &policy, err, sizeof(err)) != 0)
+	if (config_load_string(text, "t.conf", &policy, NULL, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
 	return policy;
 }
@@ -434,7 +434,13 @@ static const struct request_case request_cases[] = {
 	{ "", "transport ", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
 	{ "", "transport user@exa mple.org", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
 	{ "", "transport user@ex\tample.org", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
-	/* 8-bit (UTF-8, Latin-1) domains go to the engine for its 501 5.1.3 reject */
+	/* bare one-label keys ("postmaster", "user"): the MTA's own, no DNS */
+	{ "", "transport postmaster", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
+	{ "", "transport user", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
+	{ "", "transport <Postmaster.>", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
+	{ "", "mailertable localhost", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
+	/* UTF-8 domains are routed (the engine takes their A-label form);
+	 * 8-bit ones that are not IDNA go to the engine for its 501 5.1.3 */
 	{ "", "transport user@b\xc3\xbc" "cher.example", FORMAT_ROUTE, 0,
 	  "user@b\xc3\xbc" "cher.example" },
 	{ "", "mailertable b\xfc" "cher.example", FORMAT_ROUTE, 0, "b\xfc" "cher.example" },
@@ -516,7 +522,7 @@ static void test_root_route_answers_every_dot_key(void **state)
 	struct format_query q;
 
 	(void)state;
-	if (config_load_string(text, "t.conf", &policy, err, sizeof(err)) != 0)
+	if (config_load_string(text, "t.conf", &policy, NULL, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
 	assert_int_equal(format_request(policy, "mailertable .", 13, &q, &reply), FORMAT_ROUTE);
 	assert_string_equal(q.recipient, "_");

@@ -246,7 +246,7 @@ static struct policy *policy_for(unsigned short port)
 		 "self = { addresses = [ ]; };\n"
 		 "dns = { servers = [ \"127.0.0.1:%u\" ]; timeout_ms = 500; tries = 1; };\n",
 		 port);
-	if (config_load_string(text, "test", &policy, err, sizeof(err)) < 0)
+	if (config_load_string(text, "test", &policy, NULL, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	return policy;
 }
@@ -426,7 +426,7 @@ static void *decide_from_thread(void *arg)
 {
 	struct waiter *w = arg;
 
-	router_decide_wait(w->bench->router, "user@example.test", NULL, w->route);
+	router_decide_wait(w->bench->router, "user@example.test", NULL, 10000, w->route);
 	evloop_stop(w->bench->loop);
 	return NULL;
 }
