@@ -6,7 +6,8 @@
 # loopback) and the host's own mxpathd, both doors wired (transport_maps
 # socketmap, smtpd_milters). mxpathd gets no self names or addresses: it
 # finds itself from the host name and interface addresses it sees. Every
-# process is started in the host's namespaces (netns_on) and stopped by PID.
+# process is started in the host's namespaces (netns_spawn) and stopped by
+# PID.
 #
 #   host_dns NAME ADDR ZONEDIR      NSD on ADDR:53 serving ZONEDIR/*.zone
 #   host_mail_prepare NAME MYHOSTNAME ADDRS
@@ -16,7 +17,7 @@
 #   host_flush NAME                 postqueue -f
 #   host_queue NAME                 messages in its queue
 #   host_local NAME [ERE]           messages delivered locally (for ERE)
-#   host_maillog NAME / host_mxlog NAME
+#   host_send NAME COUNT RCPT [FROM]  smtp-source to NAME's smtpd, on NAME
 #   host_stop_all                   stop everything started here
 #
 # Needs tests/lib/postfix.sh (pf_setup, mta_* helpers) and tests/lib/nsd.sh
@@ -141,9 +142,6 @@ host_queue() {
 host_local() {
 	mta_local_count "$(host_dir "$1")/pf/local" "${2:-}"
 }
-
-host_maillog() { cat "$(host_dir "$1")/pf/maillog" 2>/dev/null; }
-host_mxlog() { cat "$(host_dir "$1")/mxpathd.log" 2>/dev/null; }
 
 # host_send NAME COUNT RECIPIENT [FROM]: COUNT messages submitted to host
 # NAME's own smtpd from inside the host, message k to kRECIPIENT.

@@ -25,7 +25,6 @@
 #   netns_link NAME BRIDGE IF ADDR/LEN   a veth from the host to a switch
 #   netns_on NAME CMD...        run CMD on host NAME
 #   netns_spawn NAME CMD... &   the same in the background: $! is CMD's PID
-#   netns_hosts                 the hosts, in creation order
 #   netns_teardown              stop the holders, delete namespaces by name
 #   netns_leftovers             what is left of this run (empty when clean)
 
@@ -114,10 +113,6 @@ netns_spawn() {
 	local name=$1
 	shift
 	exec nsenter -t "${NETNS_HOLDER[$name]}" -n -u -m -- "$@"
-}
-
-netns_hosts() {
-	printf '%s\n' "${NETNS_HOSTS[@]}"
 }
 
 # netns_pids NAME: processes still in host NAME's network namespace.
