@@ -17,6 +17,9 @@
 #     iris pruning itself by address (its host name is "iris"); daisy's
 #     mail to the outside leaves through iris; mail to user@process.com,
 #     from outside or from daisy, stays on iris (its local-host set);
+#     the difference mxpath makes: iris's Postfix without mxpath's doors
+#     holds mail for daisy (only daisy's unreachable outside address),
+#     with them wired again it delivers it over the inside network;
 #   - Example 16 and software.com: the MX hosts stopped one by one, each
 #     message held by the next one up and handed to the best one once it
 #     is back; mail.othercorp.com (MX 90) never routes to itself or to its
@@ -83,7 +86,8 @@ check "run-topology says its teardown was clean" \
 
 # ---- results: field access (2 step, 3 from, 4 recipient, 5 path,
 # 6 receivers, 7 copies, 8 bounced, 9 loops, 10 held by, 11 why,
-# 12 milter: hosts whose milter passed the RCPT / hosts on the path)
+# 12 milter: hosts whose milter passed the RCPT / hosts on the path with
+# the doors wired, 13 why it was held where)
 rows() { awk -F'\t' -v s="$1" -v r="$2" '$1 == s && $4 ~ r' "$R"; }
 count() { rows "$1" "$2" | wc -l; }
 # with STORY RCPT-ERE FIELD VALUE: rows whose FIELD is VALUE
@@ -122,6 +126,10 @@ check "firewall: iris pruned itself by address and routed over the inside networ
 	test "$(why_has firewall 'user@daisy' 'iris: relay by route: daisy.process.com; pruned iris.process.com (self, by address)')" -eq 10
 check "firewall: daisy's 5 to the outside left through iris" \
 	test "$(with firewall 'out@mail' 5 'daisy iris othercorp')" -eq 5
+check "firewall: iris's Postfix without mxpath held mail for daisy: outside address unreachable" \
+	test "$(rows firewall 'plain@daisy' | awk -F'\t' '$5 == "hp iris daisy" && $13 ~ /^iris: .*203\.0\.113\.31.*Network is unreachable/' | wc -l)" -eq 3
+check "firewall: ... with mxpath wired again, iris delivered it over the inside network" \
+	test "$(why_has firewall 'plain@daisy' 'iris: relay by route: daisy.process.com; pruned iris.process.com (self, by address)')" -eq 3
 check "firewall: mail to user@process.com, from outside and from daisy, stays on iris (local-host set)" \
 	test "$(with firewall 'user@process' 5 'hp iris') $(with firewall 'staff@process' 5 'daisy iris') $(why_has firewall '@process.com$' 'iris: local by local_hosts')" = "5 5 10"
 
@@ -140,7 +148,7 @@ check "by address: jupiter pruned fallback.software.com as itself, mail went to 
 	test "$(with byaddress 'viaj@' 5 'jupiter mercury') $(why_has byaddress 'viaj@' 'pruned fallback.software.com (self, by address)')" = "5 5"
 
 # ---- every message
-check "340 messages in all" test "$(grep -vc '^#' "$R")" -eq 340
+check "343 messages in all" test "$(grep -vc '^#' "$R")" -eq 343
 check "every message delivered exactly once" \
 	test "$(awk -F'\t' '!/^#/ && $7 != 1' "$R" | wc -l)" -eq 0
 check "the milter door of every host on the way passed each recipient at RCPT" \

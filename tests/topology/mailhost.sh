@@ -14,6 +14,7 @@
 #                                   Postfix's files (smtpd on ADDRS:25)
 #   host_mail NAME...               start mxpathd (HOST_CONF[NAME]) and Postfix
 #   host_postfix_start NAME / host_postfix_stop NAME
+#   host_doors NAME on|off          Postfix with or without mxpathd's doors
 #   host_flush NAME                 postqueue -f
 #   host_queue NAME                 messages in its queue
 #   host_local NAME [ERE]           messages delivered locally (for ERE)
@@ -65,9 +66,19 @@ host_mail_prepare() {
 		"smtp_destination_concurrency_limit = 5" "initial_destination_concurrency = 5" \
 		"queue_run_delay = 1s" "minimal_backoff_time = 1s" "maximal_backoff_time = 2s" \
 		"smtp_connect_timeout = 1s" \
-		"transport_maps = socketmap:unix:$NETNS_DIR/self/run/socketmap.sock:transport" \
-		"smtpd_milters = unix:$NETNS_DIR/self/run/milter.sock" \
-		"milter_default_action = tempfail" "smtpd_reject_unlisted_recipient = no"
+		"milter_default_action = tempfail" "smtpd_reject_unlisted_recipient = no" &&
+		_host_doors_conf "$pf/etc" on
+}
+
+# _host_doors_conf ETC on|off: Postfix's two doors to mxpathd, or none.
+_host_doors_conf() {
+	if [ "$2" = on ]; then
+		postconf -c "$1" -e \
+			"transport_maps = socketmap:unix:$NETNS_DIR/self/run/socketmap.sock:transport" \
+			"smtpd_milters = unix:$NETNS_DIR/self/run/milter.sock"
+	else
+		postconf -c "$1" -e "transport_maps =" "smtpd_milters ="
+	fi
 }
 
 # host_mail NAMES...: start mxpathd (CONF: $HOST_CONF[NAME]), then Postfix
@@ -130,6 +141,14 @@ host_postfix_stop() {
 }
 
 # (on the host itself: postqueue wants inet_interfaces among its addresses)
+# host_doors NAME on|off: wire Postfix to mxpathd's two doors, or not
+# (the same Postfix on its own, for a difference), and restart it: a
+# reload lets idle daemons serve on with the old settings for a while.
+host_doors() {
+	_host_doors_conf "$(host_dir "$1")/pf/etc" "$2" &&
+		host_postfix_stop "$1" && host_postfix_start "$1"
+}
+
 host_flush() {
 	netns_on "$1" postqueue -c "$(host_dir "$1")/pf/etc" -f
 }

@@ -3,13 +3,15 @@
 
 Reads run-topology's scratch directory: hosts.tsv (name, host name,
 addresses), sent.tsv (story, step, submitting host, count, recipient,
-expected receivers, title) and each host's Postfix maillog, local
+expected receivers, title, the host running without mxpath's doors or
+"-") and each host's Postfix maillog, local
 deliveries (pf/local/msg.*) and mxpathd log. For every message it follows
 the Postfix log lines host to host (relay=ADDR -> the host with that
 address) to the node that delivered it locally, and takes from each
 mxpathd on the way its last socketmap answer for the recipient (the queue
 manager's: the route Postfix used), and checks that the milter door of
-every host on the way passed the recipient at RCPT time.
+every host on the way passed the recipient at RCPT time (but one running
+without mxpath's doors, which the step names).
 
 Prints one table per story (message -> node that received it -> why) and
 the totals; with -o FILE also writes one line per message (tab-separated).
@@ -31,6 +33,7 @@ STORY_TITLES = {
     "byaddress": "Story 4 - self by address only: jupiter.software.com is fallback.software.com",
 }
 SENT_RE = re.compile(r"postfix/(\w+)\[\d+\]: \w+: to=<([^>]+)>, relay=([^,]+), .* status=(\w+)")
+DEFER_RE = re.compile(r"status=deferred \((.*)\)\s*$")
 LOOP_RE = re.compile(r"loops back to myself")
 MILTER_RE = re.compile(r" milter: \S+ rcpt=<([^>]+)> action=(\S+)")
 SOCKETMAP_RE = re.compile(r" socketmap: .* map=transport key=(\S+) action=(\S+)(?: rule=(\S+) "
@@ -56,7 +59,7 @@ class World:
         self.forwards = collections.defaultdict(list)   # rcpt -> [(from, to)]
         self.local = collections.Counter()              # (rcpt, host) -> copies
         self.bounced = collections.Counter()            # rcpt -> bounce lines
-        self.deferred = collections.defaultdict(set)    # rcpt -> hosts that deferred it
+        self.deferred = collections.defaultdict(dict)   # rcpt -> {host: last reason}
         self.decision = {}                              # (host, rcpt) -> text
         self.milter = {}                                # (host, rcpt) -> RCPT-time action
         self.loop_lines = []
@@ -75,7 +78,8 @@ class World:
             if status == "bounced":
                 self.bounced[rcpt] += 1
             elif status == "deferred":
-                self.deferred[rcpt].add(name)
+                why = DEFER_RE.search(line)
+                self.deferred[rcpt][name] = why.group(1) if why else "?"
             elif status == "sent" and relay != "local":
                 addr = re.search(r"\[([0-9.]+)\]", relay)
                 self.forwards[rcpt].append((name, self.by_addr.get(addr.group(1), relay)
@@ -142,7 +146,7 @@ def self_how(world, host, text):
 def analyse(world, sent):
     """One record per message."""
     records = []
-    for story, step, host, count, rcpt, expect, title in sent:
+    for story, step, host, count, rcpt, expect, title, doors_off in sent:
         for k in range(1, int(count) + 1):
             r = f"{k}{rcpt}".lower()
             path = world.trace(r, host)
@@ -153,19 +157,22 @@ def analyse(world, sent):
             loops = int(len(path) != len(set(path)))
             # Every host took it over SMTP, so its milter saw the RCPT.
             passed = sum(1 for h in path if world.milter.get((h, r)) in ("relay", "local"))
+            milter_due = sum(1 for h in path if h != doors_off)
             records.append({
                 "story": story, "step": int(step), "title": title, "rcpt": r,
                 "base": rcpt, "from": host, "path": path, "receivers": receivers,
                 "copies": copies, "bounced": world.bounced[r], "loops": loops,
-                "waited": sorted(world.deferred.get(r, ())),
-                "expect": expect.split(), "why": why, "milter": passed,
+                "waited": sorted(world.deferred.get(r, {})),
+                "held": "; ".join(f"{world.hostname[h]}: {why}"
+                                  for h, why in sorted(world.deferred.get(r, {}).items())),
+                "expect": expect.split(), "why": why, "milter": passed, "milter_due": milter_due,
             })
     return records
 
 
 def record_ok(rec):
     return (rec["copies"] == 1 and rec["bounced"] == 0 and rec["loops"] == 0
-            and rec["receivers"][0] in rec["expect"] and rec["milter"] == len(rec["path"]))
+            and rec["receivers"][0] in rec["expect"] and rec["milter"] == rec["milter_due"])
 
 
 def print_story(world, story, recs):
@@ -177,12 +184,15 @@ def print_story(world, story, recs):
         for r in srecs:
             key = (" -> ".join(world.hostname[h] for h in r["path"]),
                    ",".join(world.hostname[h] for h in r["receivers"]) or "(nobody)",
-                   tuple(r["why"]), ",".join(world.hostname[h] for h in r["waited"]))
+                   tuple(r["why"]), tuple(sorted(world.deferred.get(r["rcpt"], {}))))
             groups.setdefault(key, []).append(r)
         for (path, recv, why, waited), rs in groups.items():
             bad = "" if all(record_ok(r) for r in rs) else "   <-- NOT AS EXPECTED"
             print(f"  {len(rs):3d} x {rs[0]['base']:28s} received by {recv}{bad}")
-            print(f"        path  {path}" + (f"   (deferred a while at {waited})" if waited else ""))
+            print(f"        path  {path}")
+            for h in waited:
+                print(f"        held  at {world.hostname[h]}, last: "
+                      f"{world.deferred[rs[-1]['rcpt']].get(h, '?')}")
             for w in why:
                 print(f"        why   {w}")
     sent = len(recs)
@@ -192,7 +202,7 @@ def print_story(world, story, recs):
     bounced = sum(r["bounced"] for r in recs)
     loops = sum(r["loops"] for r in recs)
     wrong = sum(1 for r in recs if r["copies"] >= 1 and r["receivers"][0] not in r["expect"])
-    unchecked = sum(1 for r in recs if r["milter"] != len(r["path"]))
+    unchecked = sum(1 for r in recs if r["milter"] != r["milter_due"])
     print(f"  totals: sent {sent}, delivered {once}, lost {lost}, duplicated {dup}, "
           f"bounced {bounced}, loops {loops}, received off the expected nodes {wrong}")
     print(f"  milter door: every host on the way passed the RCPT of "
@@ -221,13 +231,13 @@ def cluster_share(world, recs):
 def write_results(path, world, recs):
     with open(path, "w", encoding="utf-8") as f:
         f.write("#story\tstep\tfrom\trecipient\tpath\treceivers\tcopies\tbounced\tloops"
-                "\twaited\twhy\tmilter\n")
+                "\twaited\twhy\tmilter\theld\n")
         for r in recs:
             f.write("\t".join([r["story"], str(r["step"]), r["from"], r["rcpt"],
                                " ".join(r["path"]), " ".join(r["receivers"]) or "-",
                                str(r["copies"]), str(r["bounced"]), str(r["loops"]),
                                " ".join(r["waited"]) or "-", " | ".join(r["why"]),
-                               f"{r['milter']}/{len(r['path'])}"]) + "\n")
+                               f"{r['milter']}/{r['milter_due']}", r["held"] or "-"]) + "\n")
 
 
 def main():
