@@ -36,6 +36,7 @@ NETNS_SWITCH=
 NETNS_HOSTS=()
 NETNS_VETHS=()
 declare -gA NETNS_NS=() NETNS_HOLDER=()
+declare -gA NETNS_INODE=()	# "net:[N]" (as /proc/PID/ns/net reads) -> namespace
 NETNS_VETH_SEQ=0
 
 netns_init() {
@@ -44,7 +45,14 @@ netns_init() {
 	NETNS_SWITCH=mxsw-$NETNS_SUFFIX
 	mkdir -p "$NETNS_DIR/h" "$NETNS_DIR/self" || return 1
 	ip netns add "$NETNS_SWITCH" || return 1
+	_netns_remember "$NETNS_SWITCH"
 	ip -n "$NETNS_SWITCH" link set lo up
+}
+
+# _netns_remember NS: its identity, to find processes in it once its name
+# is gone.
+_netns_remember() {
+	NETNS_INODE["net:[$(stat -L -c %i "/run/netns/$1")]"]=$1
 }
 
 netns_switch() {
@@ -59,6 +67,7 @@ netns_host() {
 	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$resolver" > "$dir/resolv.conf"
 	{ printf '127.0.0.1 localhost\n'; printf '%s\n' "$@"; } > "$dir/hosts"
 	ip netns add "$ns" || return 1
+	_netns_remember "$ns"
 	NETNS_NS[$name]=$ns
 	NETNS_HOSTS+=("$name")
 	ip -n "$ns" link set lo up
@@ -146,9 +155,14 @@ netns_leftovers() {
 	[ -n "$NETNS_SUFFIX" ] || return 0
 	ip netns list | awk -v s="-$NETNS_SUFFIX" 'index($1, s) { print "namespace " $1 }'
 	ip -o link | awk -v s="$NETNS_SUFFIX" -F': ' 'index($2, s) { print "link " $2 }'
-	local name
-	for name in "${NETNS_HOSTS[@]}"; do
-		ip netns pids "${NETNS_NS[$name]}" 2>/dev/null | sed "s/^/process in $name: /"
+	local link pid
+	# Any process still in one of the namespaces (deleted by name or not).
+	for link in /proc/[0-9]*/ns/net; do
+		pid=${link#/proc/}
+		pid=${pid%%/*}
+		link=$(readlink "$link" 2>/dev/null) || continue
+		[ -n "${NETNS_INODE[$link]:-}" ] || continue
+		echo "process $pid in ${NETNS_INODE[$link]}: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"
 	done
 	ps -eo pid=,args= | awk -v d="$NETNS_DIR/" 'index($0, d) && !/awk/ { print "process " $0 }'
 }
