@@ -80,6 +80,8 @@ check_exit "run-topology exits 0" "$rc" "$T/err"
 check "run-topology finishes in under two minutes, teardown included ($secs s)" test "$secs" -lt 120
 left=$(leftovers "$T/out")
 check "finished run: no namespace, veth, process or scratch file left${left:+: $left}" test -z "$left"
+check "no host had a default route or an address outside TEST-NET" \
+	grep -q '^sealed: no host has a default route; every address is in TEST-NET\.$' "$T/out"
 check "run-topology says its teardown was clean" \
 	grep -q '^teardown: no namespace, link or process of this run is left\.$' "$T/out"
 [ -s "$R" ] || { fail "run-topology wrote its results file"; finish; exit 1; }
