@@ -21,6 +21,7 @@ where its step did not expect it, or not passed by a milter on its way.
 import argparse
 import collections
 import glob
+import math
 import os
 import re
 import sys
@@ -222,9 +223,11 @@ def cluster_share(world, recs):
     share = collections.Counter(r["receivers"][0] for r in first if r["receivers"])
     lo, hi = n * 35 // 100, n * 65 // 100
     ok = all(lo <= share[h] <= hi for h in ("a", "b"))
+    # P(a fair coin's count falls outside [lo, hi]) = 2 P(X < lo), X ~ B(n, 1/2)
+    miss = 2 * sum(math.comb(n, k) for k in range(lo)) / 2 ** n
     print(f"  fair share of the {n}: A {share['a']}, B {share['b']}; each must be in "
           f"[{lo}, {hi}] ({'yes' if ok else 'NO'}; a fair coin misses that with "
-          f"probability 1.4e-5 for 200)")
+          f"probability {miss:.1e})")
     return ok
 
 
