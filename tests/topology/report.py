@@ -154,6 +154,7 @@ def analyse(world, sent):
             receivers = sorted({h for (rr, h) in world.local if rr == r})
             copies = sum(n for (rr, _), n in world.local.items() if rr == r)
             why = [f"{world.hostname[h]}: {self_how(world, h, world.decision.get((h, r)))}"
+                   + (" (its own host name)" if r.endswith("@" + world.hostname[h]) else "")
                    for h in path]
             loops = int(len(path) != len(set(path)))
             # Every host took it over SMTP, so its milter saw the RCPT.
