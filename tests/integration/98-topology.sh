@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 98-topology - `make topology` (tests/topology/run-topology): the seeds'
 # networks as network namespaces, each mail host with its own Postfix and
 # its own mxpathd that knows itself only from its host name and interface

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # nsd.sh - the configuration of a test NSD server (sourced)
 #
 #   nsd_conf_write DIR ZONEDIR LISTEN...

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # mailhost.sh - what runs on a host of the topology (sourced, after netns.sh)
 #
 # On a host made by netns_host: an authoritative DNS server (NSD), or a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # netns.sh - hosts as network namespaces on private switches (sourced)
 #
 # A "host" here is what a machine is to a mail system: its own network

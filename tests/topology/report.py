@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """report.py - what happened to every message of run-topology, and why
 
 Reads run-topology's scratch directory: hosts.tsv (name, host name,
