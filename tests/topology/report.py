@@ -37,7 +37,7 @@ STORY_TITLES = {
 SENT_RE = re.compile(r"postfix/(\w+)\[\d+\]: \w+: to=<([^>]+)>, relay=([^,]+), .* status=(\w+)")
 DEFER_RE = re.compile(r"status=deferred \((.*)\)\s*$")
 LOOP_RE = re.compile(r"loops back to myself")
-MILTER_RE = re.compile(r" milter: \S+ rcpt=<([^>]+)> action=(\S+)")
+MILTER_RE = re.compile(r": rcpt=<([^>]+)> action=(\S+)")   # QUEUEID: rcpt=<...> action=...
 SOCKETMAP_RE = re.compile(r" socketmap: .* map=transport key=(\S+) action=(\S+)(?: rule=(\S+) "
                           r"hops=(\S+) pruned=(\S+))?")
 
