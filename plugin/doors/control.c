@@ -92,7 +92,7 @@ static void metric_single(struct text *t, const char *name, const char *type, co
 			  uint64_t value);
 static void text_printf(struct text *t, const char *fmt, ...) MX_PRINTF(2, 3);
 
-static const char *const lookup_map_names[2] = { "transport", "mailertable" };
+static const char *const lookup_map_names[3] = { "transport", "mailertable", "tls" };
 static const char *const lookup_action_names[5] = {
 	"relay", "local", "reject", "tempfail", "notfound",
 };

@@ -68,6 +68,8 @@ void policy_free(struct policy **policy)
 	free(p->socketmap.mailer);
 	free(p->socketmap.local);
 	policy_free_socket(&p->control.socket);
+	policy_free_strings(p->tls.mta_domains, p->tls.n_mta_domains);
+	free(p->tls.policy_table);
 	free(p->user);
 	free(p->group);
 	free(p->pidfile);

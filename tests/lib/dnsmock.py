@@ -151,6 +151,9 @@ class MockResolver(BaseResolver):
         qn, qt = q.qname, q.qtype
         log("Q %s %s %s" % (handler.protocol, str(qn).rstrip('.').lower(), QTYPE[qt]))
         reply = request.reply(ra=0, aa=0)
+        # dnslib copies the query's flags: a mock validates nothing, so it
+        # never says "authenticated" (mxpathd asks with the AD bit set).
+        reply.header.ad = 0
         faults, delay_all = self.faults()
         if under(qn, faults['drop']):
             raise Drop("dropped %s" % qn)

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "mxpath/engine/address.h"
+#include "mxpath/engine/tlspolicy.h"
 
 #define POLICY_PREF_MAX 65535
 #define POLICY_MAX_HOSTS_LIMIT 50	/* mx.max_hosts may not exceed this */
@@ -28,6 +29,7 @@ struct policy_cluster {
 	char *name;		/* normalised */
 	struct policy_host *members;
 	size_t n_members;
+	enum tls_level tls;	/* for its members as next hops; NONE: not set */
 };
 
 struct policy_route {
@@ -38,6 +40,7 @@ struct policy_route {
 	char **dns;		/* own DNS servers (split horizon), "ADDR[:PORT]" */
 	size_t n_dns;
 	unsigned channel;	/* resolver channel: 0 = default, else 1 + index */
+	enum tls_level tls;	/* for its hosts as next hops; NONE: not set */
 };
 
 /* A socket the daemon listens on: "unix:/path" or "inet:PORT@HOST". */
@@ -119,6 +122,15 @@ struct policy {
 	struct {
 		struct policy_socket socket;	/* default: disabled */
 	} control;
+
+	struct {
+		enum tls_level fallback_relays;	/* NONE: not set */
+		char **mta_domains;		/* "example.com" or ".example.com" */
+		size_t n_mta_domains;
+		char *policy_table;		/* NULL: none read */
+		bool mta_sts;			/* true: look up _mta-sts TXT */
+		bool dnssec;			/* true: an authenticated MX keeps the domain */
+	} tls;
 
 	char *user;			/* "mxpath" */
 	char *group;			/* "mxpath" */
