@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -112,6 +113,12 @@ static void assert_defaults(const struct policy *p)
 	assert_int_equal(p->n_clusters, 0);
 	assert_int_equal(p->n_routes, 0);
 	assert_int_equal(p->n_fallback_relays, 0);
+
+	assert_int_equal(p->tls.fallback_relays, TLS_LEVEL_NONE);
+	assert_int_equal(p->tls.n_mta_domains, 0);
+	assert_null(p->tls.policy_table);
+	assert_true(p->tls.mta_sts);
+	assert_true(p->tls.dnssec);
 
 	assert_int_equal(p->dns.n_servers, 0);
 	assert_int_equal(p->dns.timeout_ms, 2000);
@@ -731,6 +738,66 @@ static const struct error_case bad_sockets[] = {
 	  "t.conf:1: control.mode: bad mode: expected octal 0000..0777, such as \"0660\"" },
 };
 
+static const struct error_case bad_tls[] = {
+	{ "routes = ( { domain = \"a.test\"; hosts = ( { host = \"b.test\"; } );\n"
+	  "  tls = \"none\"; } );",
+	  "t.conf:2: routes[0].tls: \"none\" is not a TLS level (may, encrypt, dane, dane-only, "
+	  "verify, secure)" },
+	{ "tls = { fallback_relays = \"Secure\"; };",
+	  "t.conf:1: tls.fallback_relays: \"Secure\" is not a TLS level (may, encrypt, dane, "
+	  "dane-only, verify, secure)" },
+	{ "tls = { mta_domains = [ \".\" ]; };",
+	  "t.conf:1: tls.mta_domains[0]: bad domain pattern \".\": \".\" would keep every domain: "
+	  "use socketmap.default = \"notfound\"" },
+	{ "tls = { mta_domains = [ \"a..b\" ]; };",
+	  "t.conf:1: tls.mta_domains[0]: bad domain pattern \"a..b\": empty label in domain name" },
+	{ "tls = { mta_domains = [ \"a.test\", \"A.test.\" ]; };",
+	  "t.conf:1: tls.mta_domains[1]: duplicate domain \"a.test\"" },
+	{ "tls = { policy_table = \"tls_policy\"; };",
+	  "t.conf:1: tls.policy_table: bad path \"tls_policy\": expected an absolute path" },
+	{ "tls = { policy_table = \"/nonexistent/tls_policy\"; };",
+	  "/nonexistent/tls_policy: cannot open: No such file or directory" },
+	{ "socketmap = { nexthop = \"address\"; };\n"
+	  "routes = ( { domain = \"a.test\"; hosts = ( { host = \"b.test\"; } ); tls = \"may\"; } );",
+	  "t.conf:2: routes: a TLS level for the named host b.test needs "
+	  "socketmap.nexthop = \"name\"" },
+};
+
+/* The domain keys of a Postfix TLS policy table become mta_domains. */
+static void test_policy_table_domains_are_kept_for_the_mta(void **state)
+{
+	char path[] = "/tmp/mxpath-test-tls-policy.XXXXXX", text[512], err[CONFIG_ERROR_MAX];
+	struct policy *p = NULL;
+	int fd = mkstemp(path);
+	FILE *fp;
+
+	(void)state;
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fputs("# the admin's table\n\nExample.ORG encrypt\n.sub.example.net   secure\n"
+	      "  match=nexthop\n[mx.example.com]:25 verify\n", fp);
+	fclose(fp);
+	snprintf(text, sizeof(text), "tls = { mta_domains = [ \"listed.test\" ]; "
+		 "policy_table = \"%s\"; mta_sts = false; dnssec = false; };", path);
+	p = load_ok(text);
+	assert_int_equal(p->tls.n_mta_domains, 3);
+	assert_string_equal(p->tls.mta_domains[0], "listed.test");
+	assert_string_equal(p->tls.mta_domains[1], "example.org");
+	assert_string_equal(p->tls.mta_domains[2], ".sub.example.net");
+	assert_false(p->tls.mta_sts);
+	assert_false(p->tls.dnssec);
+	policy_unref(&p);
+
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("ok.example encrypt\nbad..example encrypt\n", fp);
+	fclose(fp);
+	assert_int_not_equal(config_load_string(text, "t.conf", &p, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":2: bad domain \"bad..example\": empty label"));
+	unlink(path);
+}
+
 static void run_error_cases(const struct error_case *cases, size_t n)
 {
 	size_t i;
@@ -756,6 +823,7 @@ ERROR_TEST(test_duplicates_are_refused_after_normalising, duplicates)
 ERROR_TEST(test_cluster_and_route_need_their_parts, missing_parts)
 ERROR_TEST(test_choice_outside_the_set_is_refused, bad_choices)
 ERROR_TEST(test_bad_socket_or_mode_is_refused, bad_sockets)
+ERROR_TEST(test_bad_tls_settings_are_refused, bad_tls)
 
 static void test_error_with_small_buffer_is_truncated_not_overrun(void **state)
 {
@@ -800,6 +868,8 @@ int main(void)
 		cmocka_unit_test(test_cluster_and_route_need_their_parts),
 		cmocka_unit_test(test_choice_outside_the_set_is_refused),
 		cmocka_unit_test(test_bad_socket_or_mode_is_refused),
+		cmocka_unit_test(test_bad_tls_settings_are_refused),
+		cmocka_unit_test(test_policy_table_domains_are_kept_for_the_mta),
 		cmocka_unit_test(test_error_with_small_buffer_is_truncated_not_overrun),
 	};
 

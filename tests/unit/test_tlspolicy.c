@@ -1,0 +1,242 @@
+/*
+ * test_tlspolicy.c - what routing must not cost in TLS protection
+ *
+ * The TLS levels' words, the level the TLS door gives a host (the
+ * strongest of the clusters, routes and fallback relays naming it), and
+ * when route_decide() leaves a DNS-MX domain to the MTA: listed, an
+ * authenticated MX answer, an MTA-STS record, an MTA-STS lookup that
+ * failed. Policies come from config_load_string(), DNS from fake_dns.h.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fake_dns.h"
+#include "mxpath/config/config.h"
+#include "mxpath/engine/identity.h"
+#include "mxpath/engine/route.h"
+#include "mxpath/engine/tlspolicy.h"
+
+static struct policy *policy_from(const char *text)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct policy *policy = NULL;
+
+	if (config_load_string(text, "test.conf", &policy, err, sizeof(err)) != 0)
+		fail_msg("config: %s", err);
+	return policy;
+}
+
+static void test_levels_have_a_word_and_a_postfix_policy(void **state)
+{
+	static const struct {
+		const char *word, *policy;
+		enum tls_level level;
+	} rows[] = {
+		{ "may", "may", TLS_LEVEL_MAY },
+		{ "dane", "dane", TLS_LEVEL_DANE },
+		{ "encrypt", "encrypt", TLS_LEVEL_ENCRYPT },
+		{ "dane-only", "dane-only", TLS_LEVEL_DANE_ONLY },
+		{ "verify", "verify", TLS_LEVEL_VERIFY },
+		{ "secure", "secure", TLS_LEVEL_SECURE },
+	};
+	enum tls_level level;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(tls_level_parse(rows[i].word, &level), 0);
+		assert_int_equal(level, rows[i].level);
+		assert_string_equal(tls_level_name(level), rows[i].word);
+		assert_string_equal(tls_level_policy(level), rows[i].policy);
+	}
+	assert_int_equal(tls_level_parse("none", &level), -1);
+	assert_int_equal(tls_level_parse("Verify", &level), -1);
+	assert_int_equal(tls_level_parse("", &level), -1);
+	assert_null(tls_level_policy(TLS_LEVEL_NONE));
+}
+
+static enum tls_level level_of(const struct policy *policy, const char *host)
+{
+	return tls_host_level(policy, host, strlen(host));
+}
+
+static void test_host_level_is_the_strongest_naming_it(void **state)
+{
+	struct policy *p = policy_from(
+		"clusters = ( { name = \"c.example\"; tls = \"may\";\n"
+		"  members = ( { host = \"a.example\"; }, { host = \"m.example\"; } ); } );\n"
+		"routes = ( { domain = \"r.example\"; tls = \"verify\";\n"
+		"  hosts = ( { host = \"a.example\"; }, { host = \"b.example\"; } ); },\n"
+		"  { domain = \"s.example\"; hosts = ( { host = \"plain.example\"; } ); } );\n"
+		"fallback_relays = [ \"b.example\", \"[192.0.2.1]\" ];\n"
+		"tls = { fallback_relays = \"secure\"; };\n");
+
+	(void)state;
+	assert_int_equal(level_of(p, "m.example"), TLS_LEVEL_MAY);
+	assert_int_equal(level_of(p, "a.example"), TLS_LEVEL_VERIFY);	/* may < verify */
+	assert_int_equal(level_of(p, "A.Example"), TLS_LEVEL_VERIFY);
+	assert_int_equal(level_of(p, "b.example"), TLS_LEVEL_SECURE);	/* verify < secure */
+	assert_int_equal(level_of(p, "[192.0.2.1]"), TLS_LEVEL_SECURE);
+	assert_int_equal(level_of(p, "plain.example"), TLS_LEVEL_NONE);	/* no level set */
+	assert_int_equal(level_of(p, "other.example"), TLS_LEVEL_NONE);
+	assert_int_equal(level_of(p, "a.exampl"), TLS_LEVEL_NONE);
+	assert_int_equal(tls_host_level(p, "a.example.org", 9), TLS_LEVEL_VERIFY);	/* len counts */
+	policy_unref(&p);
+}
+
+static void test_listed_domains_match_as_route_patterns(void **state)
+{
+	struct policy *p = policy_from("tls = { mta_domains = [ \"Exact.Example\", \".below.example\" ]; };");
+
+	(void)state;
+	assert_true(tls_domain_is_listed(p, "exact.example"));
+	assert_false(tls_domain_is_listed(p, "x.exact.example"));
+	assert_true(tls_domain_is_listed(p, "x.below.example"));
+	assert_true(tls_domain_is_listed(p, "y.x.below.example"));
+	assert_false(tls_domain_is_listed(p, "below.example"));
+	assert_false(tls_domain_is_listed(p, "xbelow.example"));
+	policy_unref(&p);
+}
+
+static void test_sts_name_fits_a_domain_name_or_is_refused(void **state)
+{
+	char name[MX_NAME_BUF], longest[MX_NAME_BUF];
+
+	(void)state;
+	assert_true(tls_sts_name("example.org", name, sizeof(name)));
+	assert_string_equal(name, "_mta-sts.example.org");
+	memset(longest, 'a', 244);	/* "_mta-sts." + 244 = 253 */
+	longest[244] = '\0';
+	assert_true(tls_sts_name(longest, name, sizeof(name)));
+	longest[244] = 'a';
+	longest[245] = '\0';
+	assert_false(tls_sts_name(longest, name, sizeof(name)));
+}
+
+/* One DNS-MX domain, decided against a policy and the fake DNS. */
+struct keep_case {
+	const char *name;
+	const char *conf;
+	bool mx_authenticated;
+	int sts;			/* -1: no row (never asked), else its status */
+	enum tls_keep want;
+};
+
+static enum tls_keep keeps_for(const struct keep_case *c)
+{
+	struct policy *policy = policy_from(c->conf);
+	struct identity *self = identity_new();
+	struct fake_random random;
+	struct fake_dns *dns = calloc(1, sizeof(*dns));
+	struct route *route = calloc(1, sizeof(*route));
+	struct route_input in = {
+		.recipient = "u@example.org", .policy = policy, .self = self,
+		.lookup = fake_dns_lookup, .lookup_ctx = dns,
+		.random = fake_random_next, .random_ctx = &random,
+	};
+	enum tls_keep keeps;
+
+	assert_non_null(dns);
+	assert_non_null(route);
+	fake_random_seed(&random, 1);
+	fake_dns_init(dns, true);
+	fake_dns_mx(dns, "example.org", "10 mx.example.org")->answer->authenticated =
+		c->mx_authenticated;
+	fake_dns_host(dns, "mx.example.org", "192.0.2.25");
+	if (c->sts >= 0)
+		fake_dns_status(dns, DNS_TYPE_TXT, "_mta-sts.example.org",
+				(enum dns_status)c->sts);
+	/* two round trips: MX, then the addresses and TXT together */
+	assert_int_equal(fake_dns_decide(dns, &in, route, 4), 3);
+	assert_int_equal(route->action, ROUTE_RELAY);
+	keeps = route->mta_keeps;
+	for (size_t i = 0; i < dns->n_entries; i++)
+		dns_answer_free(&dns->entries[i].answer);
+	free(dns);
+	free(route);
+	identity_free(&self);
+	policy_unref(&policy);
+	return keeps;
+}
+
+static void test_mx_domain_is_kept_when_a_guarantee_hangs_on_it(void **state)
+{
+	static const struct keep_case cases[] = {
+		{ "nothing: routed", "", false, DNS_NXDOMAIN, TLS_KEEP_NONE },
+		{ "no _mta-sts TXT: routed", "", false, DNS_NODATA, TLS_KEEP_NONE },
+		{ "MTA-STS record", "", false, DNS_OK, TLS_KEEP_MTA_STS },
+		{ "MTA-STS lookup failed", "", false, DNS_SERVFAIL, TLS_KEEP_MTA_STS_UNKNOWN },
+		{ "MTA-STS lookup timed out", "", false, DNS_TIMEOUT, TLS_KEEP_MTA_STS_UNKNOWN },
+		{ "authenticated MX", "", true, DNS_NXDOMAIN, TLS_KEEP_DNSSEC },
+		{ "authenticated MX, dnssec off", "tls = { dnssec = false; };", true,
+		  DNS_NXDOMAIN, TLS_KEEP_NONE },
+		{ "listed", "tls = { mta_domains = [ \"example.org\" ]; };", false,
+		  DNS_NXDOMAIN, TLS_KEEP_LISTED },
+		{ "listed by suffix", "tls = { mta_domains = [ \".org\" ]; };", false,
+		  DNS_NXDOMAIN, TLS_KEEP_LISTED },
+		{ "mta_sts off: TXT never asked", "tls = { mta_sts = false; };", false, -1,
+		  TLS_KEEP_NONE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("case: %s\n", cases[i].name);
+		assert_string_equal(tls_keep_name(keeps_for(&cases[i])),
+				    tls_keep_name(cases[i].want));
+	}
+}
+
+/* A domain the policy routes is never handed back, whatever DNS says. */
+static void test_policy_routes_are_not_kept_and_carry_their_level(void **state)
+{
+	struct policy *policy = policy_from(
+		"routes = ( { domain = \"example.org\"; tls = \"encrypt\";\n"
+		"  hosts = ( { host = \"relay.example\"; } ); } );\n"
+		"tls = { mta_domains = [ \"example.org\" ]; };\n");
+	struct identity *self = identity_new();
+	struct fake_random random;
+	struct fake_dns *dns = calloc(1, sizeof(*dns));
+	struct route *route = calloc(1, sizeof(*route));
+	struct route_input in = {
+		.recipient = "u@example.org", .policy = policy, .self = self,
+		.lookup = fake_dns_lookup, .lookup_ctx = dns,
+		.random = fake_random_next, .random_ctx = &random,
+	};
+
+	(void)state;
+	assert_non_null(dns);
+	assert_non_null(route);
+	fake_random_seed(&random, 1);
+	fake_dns_init(dns, true);
+	fake_dns_host(dns, "relay.example", "192.0.2.26");
+	assert_int_equal(fake_dns_decide(dns, &in, route, 4), 2);
+	assert_int_equal(route->action, ROUTE_RELAY);
+	assert_int_equal(route->mta_keeps, TLS_KEEP_NONE);
+	assert_int_equal(route->n_hops, 1);
+	assert_int_equal(route->hops[0].tls, TLS_LEVEL_ENCRYPT);
+	assert_false(fake_dns_missed(dns, 0, DNS_TYPE_TXT, "_mta-sts.example.org"));
+	for (size_t i = 0; i < dns->n_entries; i++)
+		dns_answer_free(&dns->entries[i].answer);
+	free(dns);
+	free(route);
+	identity_free(&self);
+	policy_unref(&policy);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_levels_have_a_word_and_a_postfix_policy),
+		cmocka_unit_test(test_host_level_is_the_strongest_naming_it),
+		cmocka_unit_test(test_listed_domains_match_as_route_patterns),
+		cmocka_unit_test(test_sts_name_fits_a_domain_name_or_is_refused),
+		cmocka_unit_test(test_mx_domain_is_kept_when_a_guarantee_hangs_on_it),
+		cmocka_unit_test(test_policy_routes_are_not_kept_and_carry_their_level),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
