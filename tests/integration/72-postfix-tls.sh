@@ -111,6 +111,9 @@ check "mxpathd left plain.tls.test to Postfix (listed in the policy table)" \
 	test "$(mta_socketmap_query "$SOCK" transport u@plain.tls.test)" = "NOTFOUND "
 check "mxpathd left sts.tls.test to Postfix (MTA-STS)" \
 	test "$(mta_socketmap_query "$SOCK" transport u@sts.tls.test)" = "NOTFOUND "
+check "... and so does its mailertable map (sendmail)" \
+	test "$(mta_socketmap_query "$SOCK" mailertable sts.tls.test)" = "NOTFOUND " \
+	-a "$(mta_socketmap_query "$SOCK" mailertable plain.tls.test)" = "NOTFOUND "
 check "... and says why in its log" \
 	mxpathd_wait_log e2e 'key=v@sts\.tls\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS"'
 check "notsts.tls.test (a TXT at _mta-sts that is no MTA-STS record) is routed" \
