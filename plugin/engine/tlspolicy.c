@@ -11,6 +11,7 @@
  *
  * Pure: reads the policy and the DNS answers the caller passes.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -79,13 +80,12 @@ const char *tls_keep_name(enum tls_keep keep)
 
 bool tls_sts_name(const char *domain, char *out, size_t len)
 {
-	size_t need = strlen(STS_PREFIX) + strlen(domain);
+	int n;
 
-	if (need > MX_NAME_MAX || need + 1 > len)
+	if (strlen(STS_PREFIX) + strlen(domain) > MX_NAME_MAX)
 		return false;
-	memcpy(out, STS_PREFIX, strlen(STS_PREFIX));
-	memcpy(out + strlen(STS_PREFIX), domain, strlen(domain) + 1);
-	return true;
+	n = snprintf(out, len, "%s%s", STS_PREFIX, domain);
+	return n > 0 && (size_t)n < len;
 }
 
 bool tls_domain_is_listed(const struct policy *policy, const char *domain)

@@ -41,10 +41,8 @@ chmod 644 "$T/tls_policy"
 
 # tls_postfix NAME 'setting'...: the MTA under test, smtp TLS on.
 tls_postfix() {
-	local name=$1
+	tls_mta_setup "$1"
 	shift
-	[ -z "$PF_PID" ] || pf_stop
-	pf_setup "$T/$name" "$P" "$E2E_HOST" || mta_die "postfix setup failed"
 	pf_conf "smtp_tcp_port = $P" "smtp_tls_security_level = may" \
 		"smtp_tls_CAfile = $T/ca/ca.pem" "smtp_tls_loglevel = 1" "$@"
 	pf_start || mta_die "postfix did not start"

@@ -17,6 +17,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$MXPATH_ROOT/tests/lib/e2e.sh" postfix
+. "$MXPATH_ROOT/tests/lib/tls.sh"
 
 mta_require unbound ldns-keygen ldns-signzone openssl
 E2E_EXCHANGER[signed]=127.0.0.94	# mx.dnssec.test
@@ -30,25 +31,21 @@ Z=$T/zones
 mkdir -p "$Z"
 
 # ---- the zones: dnssec.test signed by the test, insecure.test not
-cat > "$Z/dnssec.test.src" <<EOF
-\$ORIGIN dnssec.test.
-\$TTL 300
-@    IN SOA ns1.dnssec.test. hostmaster.dnssec.test. ( 2026120401 3600 600 86400 300 )
-@    IN NS  ns1.dnssec.test.
-ns1  IN A   127.0.0.1
-@    IN MX  10 mx.dnssec.test.
-mx   IN A   ${E2E_EXCHANGER[signed]}
-_$P._tcp.mx IN TLSA 3 1 1 $(printf 'mxpath test key' | openssl dgst -sha256 -r | cut -c1-64)
-EOF
-cat > "$Z/insecure.test.zone" <<EOF
-\$ORIGIN insecure.test.
-\$TTL 300
-@    IN SOA ns1.insecure.test. hostmaster.insecure.test. ( 2026120401 3600 600 86400 300 )
-@    IN NS  ns1.insecure.test.
-ns1  IN A   127.0.0.1
-@    IN MX  10 mx.insecure.test.
-mx   IN A   ${E2E_EXCHANGER[unsigned]}
-EOF
+# zone_file DOMAIN EXCHANGER [RECORD...]: DOMAIN MX 10 mx.DOMAIN, at EXCHANGER.
+zone_file() {
+	local domain=$1 exchanger=$2
+	shift 2
+	printf '$ORIGIN %s.\n$TTL 300\n' "$domain"
+	printf '@ IN SOA ns1.%s. hostmaster.%s. ( 2026120401 3600 600 86400 300 )\n' \
+		"$domain" "$domain"
+	printf '@ IN NS ns1.%s.\nns1 IN A 127.0.0.1\n@ IN MX 10 mx.%s.\nmx IN A %s\n' \
+		"$domain" "$domain" "$exchanger"
+	printf '%s\n' "$@"
+}
+zone_file dnssec.test "${E2E_EXCHANGER[signed]}" \
+	"_$P._tcp.mx IN TLSA 3 1 1 $(printf 'mxpath test key' | openssl dgst -sha256 -r | cut -c1-64)" \
+	> "$Z/dnssec.test.src"
+zone_file insecure.test "${E2E_EXCHANGER[unsigned]}" > "$Z/insecure.test.zone"
 (
 	cd "$Z" &&
 	ksk=$(ldns-keygen -a ECDSAP256SHA256 -k dnssec.test) &&
@@ -142,13 +139,11 @@ check "... and routes insecure.test" \
 # ---- Postfix with DANE, without and with mxpath
 # dane_postfix NAME 'setting'...
 dane_postfix() {
-	local name=$1
-	shift
-	[ -z "$PF_PID" ] || pf_stop
-	pf_setup "$T/$name" "$P" "$E2E_HOST" || mta_die "postfix setup failed"
+	tls_mta_setup "$1"
 	# glibc passes the AD bit on only with trust-ad.
 	printf 'nameserver %s\noptions timeout:1 attempts:2 trust-ad\n' "$MTA_NAMESERVER" \
-		> "$T/$name/resolv.conf"
+		> "$T/$1/resolv.conf"
+	shift
 	pf_conf "relayhost =" "smtp_tcp_port = $P" "smtp_dns_support_level = dnssec" \
 		"smtp_tls_security_level = dane" "smtp_tls_loglevel = 1" "$@"
 	pf_start || mta_die "postfix did not start"

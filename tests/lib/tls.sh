@@ -10,6 +10,9 @@
 # Usage (after postfix.sh and mta_resolver_start):
 #   tls_make_ca DIR                     DIR/ca.pem (and its key)
 #   tls_make_cert DIR NAME              DIR/NAME.pem, DIR/NAME.key, signed by DIR's CA
+#   tls_mta_setup NAME                  (re)creates the MTA under test in $T/NAME on
+#                                       $P ($E2E_HOST), stopping the previous one; then
+#                                       pf_conf and pf_start as usual
 #   tls_exchanger_start DIR ADDR PORT CERT KEY DOMAIN...
 #   tls_exchanger_stop
 #   tls_exchanger_log_count ERE         lines of its maillog matching ERE
@@ -41,6 +44,11 @@ tls_make_cert() {
 		-out "$dir/$name.pem" >> "$dir/openssl.log" 2>&1 ||
 		mta_die "openssl: cannot make a certificate for $name"
 	chmod 600 "$dir/$name.key"
+}
+
+tls_mta_setup() {
+	[ -z "$PF_PID" ] || pf_stop
+	pf_setup "$T/$1" "$P" "$E2E_HOST" || mta_die "postfix setup failed"
 }
 
 # tls_exchanger_start DIR ADDR PORT CERT KEY DOMAIN...: a second Postfix in

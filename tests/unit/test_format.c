@@ -31,6 +31,7 @@ static const char base_conf[] =
 static char reply_buf[FORMAT_REPLY_MAX + 1];
 
 static struct policy *policy_load(const char *socketmap_section, const char *extra);
+static struct policy *policy_from_text(const char *text);
 static struct format_reply reply_new(char *buf, size_t cap);
 static void route_init(struct route *route, enum route_action action);
 static void route_add_hop(struct route *route, const char *host, const char *const *addrs);
@@ -42,11 +43,18 @@ static const char *answer_of(const struct policy *policy, enum format_map map,
 /* A policy from base_conf plus a socketmap section and extra lines. */
 static struct policy *policy_load(const char *socketmap_section, const char *extra)
 {
-	char text[4096], err[CONFIG_ERROR_MAX] = "";
-	struct policy *policy = NULL;
+	char text[4096];
 
 	snprintf(text, sizeof(text), "%s%s\nsocketmap = { %s };\n", base_conf, extra,
 		 socketmap_section);
+	return policy_from_text(text);
+}
+
+static struct policy *policy_from_text(const char *text)
+{
+	char err[CONFIG_ERROR_MAX] = "";
+	struct policy *policy = NULL;
+
 	if (config_load_string(text, "t.conf", &policy, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
 	return policy;
@@ -511,13 +519,10 @@ static void test_root_route_answers_every_dot_key(void **state)
 		"routes = ( { domain = \".\"; hosts = ( { host = \"smarthost.test\"; "
 		"pref = 10; } ); } );\n";
 	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
-	char err[CONFIG_ERROR_MAX] = "";
-	struct policy *policy = NULL;
+	struct policy *policy = policy_from_text(text);
 	struct format_query q;
 
 	(void)state;
-	if (config_load_string(text, "t.conf", &policy, err, sizeof(err)) != 0)
-		fail_msg("config: %s", err);
 	assert_int_equal(format_request(policy, "mailertable .", 13, &q, &reply), FORMAT_ROUTE);
 	assert_string_equal(q.recipient, "_");
 	assert_int_equal(format_request(policy, "mailertable .org", 16, &q, &reply),
@@ -569,13 +574,10 @@ static void test_tls_map_answers_the_level_of_the_hosts_handed_out(void **state)
 		{ "tls [gw.r.test", "NOTFOUND " },
 		{ "tls []", "NOTFOUND " },
 	};
-	char err[CONFIG_ERROR_MAX] = "";
-	struct policy *policy = NULL;
+	struct policy *policy = policy_from_text(text);
 	struct format_query q;
 
 	(void)state;
-	if (config_load_string(text, "t.conf", &policy, err, sizeof(err)) != 0)
-		fail_msg("config: %s", err);
 	for (size_t i = 0; i < MX_ARRAY_LEN(cases); i++) {
 		struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
 

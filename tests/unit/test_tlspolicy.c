@@ -117,7 +117,50 @@ static void test_sts_name_fits_a_domain_name_or_is_refused(void **state)
 	assert_false(tls_sts_name(longest, name, sizeof(name)));
 }
 
-/* One DNS-MX domain, decided against a policy and the fake DNS. */
+/* One recipient decided against a policy and the fake DNS (cold: each
+ * missing answer is fetched between passes, as the router does). */
+struct decide_env {
+	struct policy *policy;
+	struct identity *self;
+	struct fake_random random;
+	struct fake_dns *dns;
+	struct route *route;
+};
+
+static void env_init(struct decide_env *e, const char *conf)
+{
+	e->policy = policy_from(conf);
+	e->self = identity_new();
+	fake_random_seed(&e->random, 1);
+	e->dns = calloc(1, sizeof(*e->dns));
+	e->route = calloc(1, sizeof(*e->route));
+	assert_non_null(e->dns);
+	assert_non_null(e->route);
+	fake_dns_init(e->dns, true);
+}
+
+/* The number of route_decide() calls it took. */
+static int env_decide(struct decide_env *e, const char *recipient)
+{
+	struct route_input in = {
+		.recipient = recipient, .policy = e->policy, .self = e->self,
+		.lookup = fake_dns_lookup, .lookup_ctx = e->dns,
+		.random = fake_random_next, .random_ctx = &e->random,
+	};
+
+	return fake_dns_decide(e->dns, &in, e->route, 4);
+}
+
+static void env_free(struct decide_env *e)
+{
+	for (size_t i = 0; i < e->dns->n_entries; i++)
+		dns_answer_free(&e->dns->entries[i].answer);
+	free(e->dns);
+	free(e->route);
+	identity_free(&e->self);
+	policy_unref(&e->policy);
+}
+
 struct keep_case {
 	const char *name;
 	const char *conf;
@@ -128,38 +171,21 @@ struct keep_case {
 
 static enum tls_keep keeps_for(const struct keep_case *c)
 {
-	struct policy *policy = policy_from(c->conf);
-	struct identity *self = identity_new();
-	struct fake_random random;
-	struct fake_dns *dns = calloc(1, sizeof(*dns));
-	struct route *route = calloc(1, sizeof(*route));
-	struct route_input in = {
-		.recipient = "u@example.org", .policy = policy, .self = self,
-		.lookup = fake_dns_lookup, .lookup_ctx = dns,
-		.random = fake_random_next, .random_ctx = &random,
-	};
+	struct decide_env e;
 	enum tls_keep keeps;
 
-	assert_non_null(dns);
-	assert_non_null(route);
-	fake_random_seed(&random, 1);
-	fake_dns_init(dns, true);
-	fake_dns_mx(dns, "example.org", "10 mx.example.org")->answer->authenticated =
+	env_init(&e, c->conf);
+	fake_dns_mx(e.dns, "example.org", "10 mx.example.org")->answer->authenticated =
 		c->mx_authenticated;
-	fake_dns_host(dns, "mx.example.org", "192.0.2.25");
+	fake_dns_host(e.dns, "mx.example.org", "192.0.2.25");
 	if (c->sts >= 0)
-		fake_dns_status(dns, DNS_TYPE_TXT, "_mta-sts.example.org",
+		fake_dns_status(e.dns, DNS_TYPE_TXT, "_mta-sts.example.org",
 				(enum dns_status)c->sts);
 	/* two round trips: MX, then the addresses and TXT together */
-	assert_int_equal(fake_dns_decide(dns, &in, route, 4), 3);
-	assert_int_equal(route->action, ROUTE_RELAY);
-	keeps = route->mta_keeps;
-	for (size_t i = 0; i < dns->n_entries; i++)
-		dns_answer_free(&dns->entries[i].answer);
-	free(dns);
-	free(route);
-	identity_free(&self);
-	policy_unref(&policy);
+	assert_int_equal(env_decide(&e, "u@example.org"), 3);
+	assert_int_equal(e.route->action, ROUTE_RELAY);
+	keeps = e.route->mta_keeps;
+	env_free(&e);
 	return keeps;
 }
 
@@ -193,38 +219,20 @@ static void test_mx_domain_is_kept_when_a_guarantee_hangs_on_it(void **state)
 /* A domain the policy routes is never handed back, whatever DNS says. */
 static void test_policy_routes_are_not_kept_and_carry_their_level(void **state)
 {
-	struct policy *policy = policy_from(
-		"routes = ( { domain = \"example.org\"; tls = \"encrypt\";\n"
-		"  hosts = ( { host = \"relay.example\"; } ); } );\n"
-		"tls = { mta_domains = [ \"example.org\" ]; };\n");
-	struct identity *self = identity_new();
-	struct fake_random random;
-	struct fake_dns *dns = calloc(1, sizeof(*dns));
-	struct route *route = calloc(1, sizeof(*route));
-	struct route_input in = {
-		.recipient = "u@example.org", .policy = policy, .self = self,
-		.lookup = fake_dns_lookup, .lookup_ctx = dns,
-		.random = fake_random_next, .random_ctx = &random,
-	};
+	struct decide_env e;
 
 	(void)state;
-	assert_non_null(dns);
-	assert_non_null(route);
-	fake_random_seed(&random, 1);
-	fake_dns_init(dns, true);
-	fake_dns_host(dns, "relay.example", "192.0.2.26");
-	assert_int_equal(fake_dns_decide(dns, &in, route, 4), 2);
-	assert_int_equal(route->action, ROUTE_RELAY);
-	assert_int_equal(route->mta_keeps, TLS_KEEP_NONE);
-	assert_int_equal(route->n_hops, 1);
-	assert_int_equal(route->hops[0].tls, TLS_LEVEL_ENCRYPT);
-	assert_false(fake_dns_missed(dns, 0, DNS_TYPE_TXT, "_mta-sts.example.org"));
-	for (size_t i = 0; i < dns->n_entries; i++)
-		dns_answer_free(&dns->entries[i].answer);
-	free(dns);
-	free(route);
-	identity_free(&self);
-	policy_unref(&policy);
+	env_init(&e, "routes = ( { domain = \"example.org\"; tls = \"encrypt\";\n"
+		     "  hosts = ( { host = \"relay.example\"; } ); } );\n"
+		     "tls = { mta_domains = [ \"example.org\" ]; };\n");
+	fake_dns_host(e.dns, "relay.example", "192.0.2.26");
+	assert_int_equal(env_decide(&e, "u@example.org"), 2);
+	assert_int_equal(e.route->action, ROUTE_RELAY);
+	assert_int_equal(e.route->mta_keeps, TLS_KEEP_NONE);
+	assert_int_equal(e.route->n_hops, 1);
+	assert_int_equal(e.route->hops[0].tls, TLS_LEVEL_ENCRYPT);
+	assert_false(fake_dns_missed(e.dns, 0, DNS_TYPE_TXT, "_mta-sts.example.org"));
+	env_free(&e);
 }
 
 int main(void)
