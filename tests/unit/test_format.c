@@ -55,7 +55,7 @@ static struct policy *policy_from_text(const char *text)
 	char err[CONFIG_ERROR_MAX] = "";
 	struct policy *policy = NULL;
 
-	if (config_load_string(text, "t.conf", &policy, err, sizeof(err)) != 0)
+	if (config_load_string(text, "t.conf", &policy, NULL, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
 	return policy;
 }

@@ -2,7 +2,9 @@
  * policy.h - the loaded, validated configuration and the lookups on it
  *
  * config.c builds a struct policy from a file (or the defaults); the
- * engine reads it, never changes it. The daemon shares one policy between
+ * engine reads it, never changes it. The doors' answer options ride
+ * along; the daemon's own settings (sockets, user, pid file) do not: see
+ * config/settings.h. The daemon shares one policy between
  * threads by reference count, so a reload never pulls it from under a
  * lookup in flight. The policy_find_* functions are pure.
  */
@@ -41,14 +43,6 @@ struct policy_route {
 	size_t n_dns;
 	unsigned channel;	/* resolver channel: 0 = default, else 1 + index */
 	enum tls_level tls;	/* for its hosts as next hops; NONE: not set */
-};
-
-/* A socket the daemon listens on: "unix:/path" or "inet:PORT@HOST". */
-struct policy_socket {
-	char *spec;		/* NULL: this door is disabled */
-	char *owner;		/* unix sockets: NULL keeps the daemon user */
-	char *group;
-	mode_t mode;
 };
 
 enum policy_verdict { VERDICT_REJECT, VERDICT_TEMPFAIL };
@@ -98,17 +92,16 @@ struct policy {
 		size_t n_ignore_targets;
 	} mx;
 
+	/* The doors' answers and limits, read per request (a reload changes
+	 * them). Sockets, user and pid file: struct daemon_settings. */
 	struct {
-		struct policy_socket socket;	/* default: disabled */
 		bool reject_unroutable;		/* true */
 		bool rewrite_clusters;		/* false */
 		char *rewrite_local;		/* NULL: off */
 		bool trace_header;		/* false */
-		unsigned timeout;		/* 7200: libmilter I/O timeout, seconds */
 	} milter;
 
 	struct {
-		struct policy_socket socket;	/* default: disabled */
 		char *transport;		/* "smtp" (Postfix) */
 		unsigned port;			/* 0: none added */
 		char *mailer;			/* "esmtp" (sendmail) */
@@ -120,10 +113,6 @@ struct policy {
 	} socketmap;
 
 	struct {
-		struct policy_socket socket;	/* default: disabled */
-	} control;
-
-	struct {
 		enum tls_level fallback_relays;	/* NONE: not set */
 		char **mta_domains;		/* "example.com" or ".example.com" */
 		size_t n_mta_domains;
@@ -131,10 +120,6 @@ struct policy {
 		bool mta_sts;			/* true: look up _mta-sts TXT */
 		bool dnssec;			/* true: an authenticated MX keeps the domain */
 	} tls;
-
-	char *user;			/* "mxpath" */
-	char *group;			/* "mxpath" */
-	char *pidfile;			/* NULL: none */
 
 	unsigned refs;			/* policy_ref / policy_unref only */
 };
