@@ -63,6 +63,7 @@ check_cases() {
 	pf_wait_log 1 "to=<$u@wrongname\\.tls\\.test>.*status=deferred" 20
 	pf_wait_log 1 "to=<$u@routed\\.tls\\.test>.*status=sent" 20
 	pf_wait_log 1 "to=<$u@sts\\.tls\\.test>.*status=sent" 20
+	tls_exchanger_wait_stored 1 "$u@routed\\.tls\\.test" 10
 
 	check "$how: plain.tls.test (policy table: encrypt, no STARTTLS offered) deferred" \
 		test "$(pf_log_count "to=<$u@plain\\.tls\\.test>.*status=deferred.*TLS is required, but was not offered")" -ge 1

@@ -17,6 +17,8 @@
 #   tls_exchanger_stop
 #   tls_exchanger_log_count ERE         lines of its maillog matching ERE
 #   tls_exchanger_stored ERE            messages it stored for recipients matching ERE
+#   tls_exchanger_wait_stored N ERE TIMEOUT   until it stored N (its local delivery
+#                                       runs after it said 250 to the sender)
 #   tls_exchanger_stored_over_tls ERE   ... of which its Received: header says TLS
 
 # shellcheck shell=bash
@@ -85,6 +87,11 @@ tls_exchanger_stop() {
 tls_exchanger_log_count() { mta_log_count "$TLS_EXCH_DIR/maillog" "$1"; }
 
 tls_exchanger_stored() { mta_local_count "$TLS_EXCH_DIR/local" "$1"; }
+
+tls_exchanger_wait_stored() {
+	mta_poll "$3" _tls_exchanger_has_stored "$1" "$2"
+}
+_tls_exchanger_has_stored() { (( $(tls_exchanger_stored "$2") >= $1 )); }
 
 tls_exchanger_stored_over_tls() {
 	local n
