@@ -67,6 +67,7 @@ static enum format_step request_key(const struct policy *policy, struct format_q
 static bool key_is_bare_name(const struct recipient *rcpt);
 static enum format_step request_tls(const struct policy *policy, struct format_query *q,
 				    struct format_reply *reply);
+static const char *keep_reason(enum tls_keep keep);
 static enum format_step request_route(struct format_query *q, struct format_reply *reply);
 static void route_relay(const struct policy *policy, const struct map_syntax *syntax,
 			const struct route *route, struct format_reply *reply);
@@ -217,6 +218,19 @@ static enum format_step request_tls(const struct policy *policy, struct format_q
 	return FORMAT_ANSWERED;
 }
 
+/* Static, for the log line: why the MTA keeps a relay. */
+static const char *keep_reason(enum tls_keep keep)
+{
+	switch (keep) {
+	case TLS_KEEP_LISTED: return "the MTA keeps it for TLS: listed";
+	case TLS_KEEP_DNSSEC: return "the MTA keeps it for TLS: dnssec";
+	case TLS_KEEP_MTA_STS: return "the MTA keeps it for TLS: mta_sts";
+	case TLS_KEEP_MTA_STS_UNKNOWN: return "the MTA keeps it for TLS: mta_sts_unknown";
+	case TLS_KEEP_NONE: break;
+	}
+	return "the MTA keeps it for TLS";
+}
+
 /*
  * "postmaster", "user": one label and no '@' is a local name the MTA
  * qualifies or delivers itself (postmap -q postmaster, sendmail's
@@ -243,7 +257,7 @@ void format_route(const struct policy *policy, const struct format_query *q,
 	switch (route->action) {
 	case ROUTE_RELAY:
 		if (route->mta_keeps != TLS_KEEP_NONE) {
-			answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", "the MTA keeps it for TLS");
+			answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", keep_reason(route->mta_keeps));
 			return;
 		}
 		route_relay(policy, syntax, route, reply);

@@ -114,7 +114,7 @@ check "... and so does its mailertable map (sendmail)" \
 	test "$(mta_socketmap_query "$SOCK" mailertable sts.tls.test)" = "NOTFOUND " \
 	-a "$(mta_socketmap_query "$SOCK" mailertable plain.tls.test)" = "NOTFOUND "
 check "... and says why in its log" \
-	mxpathd_wait_log e2e 'key=v@sts\.tls\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS"'
+	mxpathd_wait_log e2e 'key=v@sts\.tls\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS: mta_sts"'
 check "notsts.tls.test (a TXT at _mta-sts that is no MTA-STS record) is routed" \
 	test "$(mta_socketmap_query "$SOCK" transport u@notsts.tls.test)" = "OK smtp:[mx.sts.tls.test]:$P"
 check "the tls map: [good.tls.test]:$P is 'verify'" \

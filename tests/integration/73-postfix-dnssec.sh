@@ -169,7 +169,7 @@ dane_cases u "without mxpath"
 dane_postfix pf-mxpath "transport_maps = socketmap:unix:$SOCK:transport"
 dane_cases v "with mxpath"
 check "with mxpath: mxpathd answered NOTFOUND for dnssec.test, the MTA keeps it" \
-	mxpathd_wait_log e2e 'key=v@dnssec\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS"'
+	mxpathd_wait_log e2e 'key=v@dnssec\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS: dnssec"'
 check "with mxpath: mxpathd routed insecure.test" \
 	mxpathd_wait_log e2e 'key=v@insecure\.test action=relay rule=mx'
 check "Postfix bounced nothing" test "$(pf_log_count 'status=bounced')" -eq 0

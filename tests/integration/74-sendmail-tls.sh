@@ -33,9 +33,9 @@ send_cases() {
 
 send_cases u "with mxpath"
 check "the mailertable map answered NOTFOUND for sts.tls.test, the MTA keeps it" \
-	mxpathd_wait_log e2e 'map=mailertable key=sts\.tls\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS"'
+	mxpathd_wait_log e2e 'map=mailertable key=sts\.tls\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS: mta_sts"'
 check "... and for plain.tls.test (listed)" \
-	mxpathd_wait_log e2e 'map=mailertable key=plain\.tls\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS"'
+	mxpathd_wait_log e2e 'map=mailertable key=plain\.tls\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS: listed"'
 check "... then NOTFOUND for the parent key sendmail asks next" \
 	mxpathd_wait_log e2e 'map=mailertable key=\.tls\.test action=notfound'
 check "it routed notsts.tls.test itself" \

@@ -610,6 +610,7 @@ static void test_relay_the_mta_keeps_is_not_found(void **state)
 	reply = reply_new(reply_buf, sizeof(reply_buf));
 	assert_string_equal(answer_of(policy, T, &route, &reply), "NOTFOUND ");
 	assert_int_equal(reply.outcome, FORMAT_NOTFOUND);
+	assert_string_equal(reply.reason, "the MTA keeps it for TLS: mta_sts");
 	reply = reply_new(reply_buf, sizeof(reply_buf));
 	assert_string_equal(answer_of(policy, M, &route, &reply), "NOTFOUND ");
 	route.mta_keeps = TLS_KEEP_NONE;
