@@ -14,7 +14,9 @@
 #     that name: delivered, over TLS; the same exchanger under a name its
 #     certificate does not carry (alias.tls.test): deferred;
 #   - sts.tls.test publishes "_mta-sts" TXT: mxpathd answers NOTFOUND and
-#     Postfix delivers by its own MX lookup, as without mxpath.
+#     Postfix delivers by its own MX lookup, as without mxpath;
+#   - a reload reads the admin's table again; one that cannot be read
+#     refuses the reload and the running policy stays.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$MXPATH_ROOT/tests/lib/e2e.sh" postfix
@@ -125,6 +127,19 @@ check "mxpath route shows the MTA keeping sts.tls.test, and why" \
 	grep -q 'the MTA keeps this domain (mta_sts)' <<< "$("$MXPATH" route -c "$(mxpathd_dir e2e)/mxpath.conf" u@sts.tls.test)"
 check "mxpath route shows the route's hop with its TLS level" \
 	grep -Eq 'good\.tls\.test +127\.0\.0\.93 +route +tls=verify' <<< "$("$MXPATH" route -c "$(mxpathd_dir e2e)/mxpath.conf" u@routed.tls.test)"
+
+# The admin's table is read again on reload.
+printf 'notsts.tls.test encrypt\n' >> "$T/tls_policy"
+check "a reload reads the policy table again" mxpathd_reload e2e
+check "... and notsts.tls.test, now listed, is left to Postfix" \
+	test "$(mta_socketmap_query "$SOCK" transport u@notsts.tls.test)" = "NOTFOUND "
+mv "$T/tls_policy" "$T/tls_policy.away"
+mxpathd_reload e2e
+check "a table that cannot be read refuses the reload (exit 1)" test $? -eq 1
+check "... with the table's name in the log" \
+	mxpathd_wait_log e2e "tls_policy: cannot open: No such file or directory"
+check "... and the running policy stays" \
+	test "$(mta_socketmap_query "$SOCK" transport u@notsts.tls.test)" = "NOTFOUND "
 
 check "Postfix bounced nothing" test "$(pf_log_count 'status=bounced')" -eq 0
 check "Postfix logged no fatal or panic" test "$(pf_log_count '(fatal|panic):')" -eq 0
