@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * address.c - parse and check IP addresses, CIDR blocks, domains, recipients
  *
@@ -142,6 +143,20 @@ int domain_normalize(const char *in, size_t len, char *out, const char **why)
 		return -1;
 	}
 	out[len] = '\0';
+	return 0;
+}
+
+int host_name_normalize(const char *in, size_t len, char *out, const char **why)
+{
+	struct mx_addr addr;
+
+	if (domain_normalize(in, len, out, why) != 0)
+		return -1;
+	/* On the normalised name: a trailing dot must not hide an address. */
+	if (addr_parse(out, &addr) == 0) {
+		*why = "an IP address, not a name (a literal is written \"[192.0.2.1]\")";
+		return -1;
+	}
 	return 0;
 }
 

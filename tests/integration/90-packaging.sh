@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 90-packaging - the install story: man pages lint clean, the systemd unit
 # verifies, the .deb builds offline, installs, checks its config and
 # removes cleanly, the RPM spec builds, the contrib examples pass

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_config.c - configuration loading: every key, the defaults, and
  * one exact "FILE:LINE: key: message" per class of error
@@ -564,6 +565,48 @@ static void test_socket_specs_accepted(void **state)
 	}
 }
 
+/* mxpath route --dns: the list parsed by the loader's own server parser. */
+static void test_server_list_parses_like_dns_servers(void **state)
+{
+	static const struct {
+		const char *list;
+		const char *want;	/* joined by ' ', or the error */
+	} cases[] = {
+		{ "192.0.2.53", "192.0.2.53" },
+		{ "192.0.2.53:5353,2001:DB8::53,[2001:db8::54]:53",
+		  "192.0.2.53:5353 2001:db8::53 [2001:db8::54]:53" },
+		{ "192.0.2.53,,192.0.2.54",
+		  "bad DNS server \"\": expected ADDRESS, ADDRESS:PORT or [ADDRESS]:PORT" },
+		{ "192.0.2.53,", "bad DNS server \"\": expected ADDRESS, ADDRESS:PORT or [ADDRESS]:PORT" },
+		{ "ns.example", "bad DNS server \"ns.example\": not an IP address" },
+		{ "127.0.0.1:99999", "bad DNS server \"127.0.0.1:99999\": bad port: expected 1..65535" },
+		{ "192.0.2.53,192.0.2.53", "duplicate server \"192.0.2.53\"" },
+	};
+	char err[CONFIG_ERROR_MAX], got[CONFIG_ERROR_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < MX_ARRAY_LEN(cases); i++) {
+		char **servers = (char **)&servers;
+		size_t n = 99, used = 0;
+
+		got[0] = '\0';
+		if (config_parse_servers(cases[i].list, &servers, &n, err, sizeof(err)) != 0) {
+			assert_null(servers);
+			assert_int_equal(n, 0);
+			snprintf(got, sizeof(got), "%s", err);
+		}
+		for (size_t j = 0; j < n; j++) {
+			used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", j ? " " : "",
+						 servers[j]);
+			free(servers[j]);
+		}
+		if (n > 0)
+			free(servers);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].list, got, cases[i].want);
+	}
+}
+
 /* ---- errors: one row per class, with the exact message ---- */
 
 static const struct error_case syntax_errors[] = {
@@ -666,6 +709,27 @@ static const struct error_case bad_names[] = {
 	  "spaces" },
 	{ "pidfile = \"run/mxpathd.pid\";",
 	  "t.conf:1: pidfile: bad path \"run/mxpathd.pid\": expected an absolute path" },
+};
+
+/* An address with a trailing dot is still an address (fuzz_config found it). */
+#define IP_WHY "an IP address, not a name (a literal is written \"[192.0.2.1]\")"
+static const struct error_case addresses_as_names[] = {
+	{ "local_hosts = \"2.0.2.1.\";",
+	  "t.conf:1: local_hosts: bad host name \"2.0.2.1.\": " IP_WHY },
+	{ "self = { names = [ \"vm.example\",\n \"192.0.2.1.\" ]; };",
+	  "t.conf:2: self.names[1]: bad host name \"192.0.2.1.\": " IP_WHY },
+	{ "clusters = ( { name = \"192.0.2.7.\"; members = ( { host = \"a.example\"; } ); } );",
+	  "t.conf:1: clusters[0].name: bad host name \"192.0.2.7.\": " IP_WHY },
+	{ "clusters = ( { name = \"c.example\";\n members = ( { host = \"198.51.100.1.\"; } ); } );",
+	  "t.conf:2: clusters[0].members[0].host: bad host \"198.51.100.1.\": " IP_WHY },
+	{ "routes = ( { domain = \"203.0.113.9.\"; hosts = ( { host = \"a.example\"; } ); } );",
+	  "t.conf:1: routes[0].domain: bad domain pattern \"203.0.113.9.\": " IP_WHY },
+	{ "routes = ( { domain = \"x.example\"; hosts = ( { host = \"203.0.113.9.\"; } ); } );",
+	  "t.conf:1: routes[0].hosts[0].host: bad host \"203.0.113.9.\": " IP_WHY },
+	{ "fallback_relays = [ \"relay.example\", \"192.0.2.25.\" ];",
+	  "t.conf:1: fallback_relays[1]: bad host \"192.0.2.25.\": " IP_WHY },
+	{ "milter = { rewrite_local = \"192.0.2.1.\"; };",
+	  "t.conf:1: milter.rewrite_local: bad host name \"192.0.2.1.\": " IP_WHY },
 };
 
 static const struct error_case bad_addresses[] = {
@@ -850,6 +914,7 @@ ERROR_TEST(test_wrong_type_says_expected_and_found, wrong_types)
 ERROR_TEST(test_number_out_of_range_gives_the_range, out_of_range)
 ERROR_TEST(test_bad_name_says_why, bad_names)
 ERROR_TEST(test_bad_address_or_cidr_is_refused, bad_addresses)
+ERROR_TEST(test_address_with_trailing_dot_is_not_a_name, addresses_as_names)
 ERROR_TEST(test_duplicates_are_refused_after_normalising, duplicates)
 ERROR_TEST(test_cluster_and_route_need_their_parts, missing_parts)
 ERROR_TEST(test_choice_outside_the_set_is_refused, bad_choices)
@@ -889,12 +954,14 @@ int main(void)
 		cmocka_unit_test(test_self_addresses_auto_or_list),
 		cmocka_unit_test(test_dns_server_forms_are_normalised),
 		cmocka_unit_test(test_socket_specs_accepted),
+		cmocka_unit_test(test_server_list_parses_like_dns_servers),
 		cmocka_unit_test(test_syntax_error_gives_line),
 		cmocka_unit_test(test_unknown_key_is_named_with_its_path),
 		cmocka_unit_test(test_wrong_type_says_expected_and_found),
 		cmocka_unit_test(test_number_out_of_range_gives_the_range),
 		cmocka_unit_test(test_bad_name_says_why),
 		cmocka_unit_test(test_bad_address_or_cidr_is_refused),
+		cmocka_unit_test(test_address_with_trailing_dot_is_not_a_name),
 		cmocka_unit_test(test_duplicates_are_refused_after_normalising),
 		cmocka_unit_test(test_cluster_and_route_need_their_parts),
 		cmocka_unit_test(test_choice_outside_the_set_is_refused),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_sockspec.c - the one socket-spec grammar: forms accepted and
  * refused, libmilter's spelling, numeric and named owners applied
@@ -79,6 +80,8 @@ static void test_refused_forms_say_why(void **state)
 		{ "inet:25@[127.0.0.1]", "bad host after '@': expected an address or a name" },
 		{ "inet:25@[localhost]", "bad host after '@': expected an address or a name" },
 		{ "inet:25@bad..host", "bad host after '@': expected an address or a name" },
+		/* an address with a trailing dot is no name (fuzz_config's find) */
+		{ "inet:25@127.0.0.1.", "bad host after '@': expected an address or a name" },
 	};
 	char long_path[200];
 
