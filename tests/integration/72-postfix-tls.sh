@@ -15,8 +15,8 @@
 #     certificate does not carry (alias.tls.test): deferred;
 #   - sts.tls.test publishes "_mta-sts" TXT: mxpathd answers NOTFOUND and
 #     Postfix delivers by its own MX lookup, as without mxpath;
-#   - a reload reads the admin's table again; one that cannot be read
-#     refuses the reload and the running policy stays.
+#   - a reload reads the admin's table again; one that cannot be read, or
+#     that others may write, refuses the reload and the running policy stays.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$MXPATH_ROOT/tests/lib/e2e.sh" postfix
@@ -140,6 +140,12 @@ check "... with the table's name in the log" \
 	mxpathd_wait_log e2e "tls_policy: cannot open: No such file or directory"
 check "... and the running policy stays" \
 	test "$(mta_socketmap_query "$SOCK" transport u@notsts.tls.test)" = "NOTFOUND "
+# It is trusted like the configuration: nobody else may write it.
+mv "$T/tls_policy.away" "$T/tls_policy"
+chmod 666 "$T/tls_policy"
+mxpathd_reload e2e
+check "a table writable by others refuses the reload (exit 1)" test $? -eq 1
+check "... saying so" mxpathd_wait_log e2e "tls_policy: writable by others \(mode 0666\)"
 
 check "Postfix bounced nothing" test "$(pf_log_count 'status=bounced')" -eq 0
 check "Postfix logged no fatal or panic" test "$(pf_log_count '(fatal|panic):')" -eq 0
