@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tls_table.c - the domains of a Postfix TLS policy table
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tlspolicy.c - what mxpath's routing must not cost in TLS protection
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 72-postfix-tls - mxpath never weakens TLS (issue 11), Postfix 3.7 end to
 # end. The same private Postfix, with smtp TLS on (may, the test CA as
 # smtp_tls_CAfile), runs twice on the same mail: once without mxpath (its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 73-postfix-dnssec - a DNSSEC-signed domain is left to the MTA (issue 11),
 # Postfix 3.7 with DANE end to end. The test signs its own zone
 # (ldns-keygen, ldns-signzone), serves it with NSD beside an unsigned one,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 74-sendmail-tls - the TLS guard on sendmail 8.17's mailertable (issue 11).
 # A domain whose TLS guarantees hang on its own name is answered NOTFOUND,
 # and sendmail must then route it by its own MX lookup (after asking the

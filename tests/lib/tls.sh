@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tls.sh - TLS parts of the end-to-end tests: a test CA and a STARTTLS exchanger
 #
 # The certificates are made here with openssl, for this run only; the

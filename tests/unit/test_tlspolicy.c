@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_tlspolicy.c - what routing must not cost in TLS protection
  *
