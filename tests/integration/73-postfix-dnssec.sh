@@ -36,6 +36,7 @@ mkdir -p "$Z"
 zone_file() {
 	local domain=$1 exchanger=$2
 	shift 2
+	# shellcheck disable=SC2016 # zone-file directives, not shell variables
 	printf '$ORIGIN %s.\n$TTL 300\n' "$domain"
 	printf '@ IN SOA ns1.%s. hostmaster.%s. ( 2026120401 3600 600 86400 300 )\n' \
 		"$domain" "$domain"
@@ -66,6 +67,7 @@ unbound_start() {
 	local dir=$T/unbound addr
 	mkdir -p "$dir"
 	UNBOUND_PORT=$(free_port)
+	# shellcheck disable=SC2153 # sinks.sh sets it
 	for addr in $MTA_NAMESERVERS; do
 		_mta_port53_is_free "$addr" && { MTA_NAMESERVER=$addr; break; }
 	done

@@ -40,12 +40,13 @@ tls_make_ca() {
 # The name goes in the subjectAltName, which is what Postfix verifies.
 tls_make_cert() {
 	local dir=$1 name=$2
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
-		-keyout "$dir/$name.key" -out "$dir/$name.csr" >> "$dir/openssl.log" 2>&1 &&
-	openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+	if ! openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
+		-keyout "$dir/$name.key" -out "$dir/$name.csr" >> "$dir/openssl.log" 2>&1 ||
+	   ! openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
 		-CAcreateserial -days 2 -extfile <(printf 'subjectAltName=DNS:%s\n' "$name") \
-		-out "$dir/$name.pem" >> "$dir/openssl.log" 2>&1 ||
+		-out "$dir/$name.pem" >> "$dir/openssl.log" 2>&1; then
 		mta_die "openssl: cannot make a certificate for $name"
+	fi
 	chmod 600 "$dir/$name.key"
 }
 
