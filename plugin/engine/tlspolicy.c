@@ -107,8 +107,8 @@ enum tls_keep tls_mta_keeps(const struct policy *policy, const char *domain,
 		return TLS_KEEP_DNSSEC;
 	if (sts == NULL)
 		return TLS_KEEP_NONE;
-	if (sts->status == DNS_OK)
-		return TLS_KEEP_MTA_STS;
+	if (sts->status == DNS_OK)	/* an alias whose target was not asked: not known */
+		return sts->cname_pending ? TLS_KEEP_MTA_STS_UNKNOWN : TLS_KEEP_MTA_STS;
 	if (dns_status_is_temporary(sts->status))
 		return TLS_KEEP_MTA_STS_UNKNOWN;
 	return TLS_KEEP_NONE;

@@ -166,7 +166,8 @@ struct keep_case {
 	const char *name;
 	const char *conf;
 	bool mx_authenticated;
-	int sts;			/* -1: no row (never asked), else its status */
+	int sts;			/* -1: no row (never asked), -2: an alias not followed,
+					 * else its status */
 	enum tls_keep want;
 };
 
@@ -182,6 +183,9 @@ static enum tls_keep keeps_for(const struct keep_case *c)
 	if (c->sts >= 0)
 		fake_dns_status(e.dns, DNS_TYPE_TXT, "_mta-sts.example.org",
 				(enum dns_status)c->sts);
+	if (c->sts == -2)
+		fake_dns_cname_pending(e.dns, 0, DNS_TYPE_TXT, "_mta-sts.example.org",
+				       "sts.elsewhere.example");
 	/* two round trips: MX, then the addresses and TXT together */
 	assert_int_equal(env_decide(&e, "u@example.org"), 3);
 	assert_int_equal(e.route->action, ROUTE_RELAY);
@@ -198,6 +202,7 @@ static void test_mx_domain_is_kept_when_a_guarantee_hangs_on_it(void **state)
 		{ "MTA-STS record", "", false, DNS_OK, TLS_KEEP_MTA_STS },
 		{ "MTA-STS lookup failed", "", false, DNS_SERVFAIL, TLS_KEEP_MTA_STS_UNKNOWN },
 		{ "MTA-STS lookup timed out", "", false, DNS_TIMEOUT, TLS_KEEP_MTA_STS_UNKNOWN },
+		{ "_mta-sts an alias, not followed", "", false, -2, TLS_KEEP_MTA_STS_UNKNOWN },
 		{ "authenticated MX", "", true, DNS_NXDOMAIN, TLS_KEEP_DNSSEC },
 		{ "authenticated MX, dnssec off", "tls = { dnssec = false; };", true,
 		  DNS_NXDOMAIN, TLS_KEEP_NONE },

@@ -37,7 +37,8 @@ enum tls_keep {
 	TLS_KEEP_LISTED,	/* tls.mta_domains or tls.policy_table names it */
 	TLS_KEEP_DNSSEC,	/* its MX answer carried the AD bit */
 	TLS_KEEP_MTA_STS,	/* it publishes a v=STSv1 record at _mta-sts */
-	TLS_KEEP_MTA_STS_UNKNOWN,	/* that lookup failed: not known, so kept */
+	TLS_KEEP_MTA_STS_UNKNOWN,	/* that lookup failed (or ended in an alias not
+				 * followed): not known, so kept */
 };
 
 /* What Postfix's smtp_tls_policy_maps answer for a level is ("secure"); NULL for NONE. */
