@@ -92,6 +92,9 @@ static int check_required(struct loader *ld, const config_setting_t *group,
 static int check_policy(struct loader *ld, struct policy *policy);
 static int check_socket(struct loader *ld, const char *section, const struct door_socket *sock);
 static int check_tls(struct loader *ld, struct policy *policy);
+static int table_entry_take(void *ctx, const struct tls_table_entry *entry, char *err,
+			    size_t errlen);
+static enum tls_level *table_entry_routed_level(struct policy *policy, const char *domain);
 static int check_tls_hosts(struct loader *ld, const char *what, const struct policy_host *hosts,
 			   size_t n);
 static int pattern_normalize(const char *text, char *out, bool *is_suffix, const char **why);
@@ -648,38 +651,84 @@ static int check_policy(struct loader *ld, struct policy *policy)
 }
 
 /*
- * The TLS door answers by host name: with nexthop = "address" the keys
- * Postfix asks are addresses, so a level on a named host would silently
- * not apply. Then the admin's policy table is read for its domains.
+ * The admin's policy table is read first: its domains join mta_domains,
+ * and a level it gives a domain that a cluster or route of ours names is
+ * carried to that cluster's or route's hosts (the TLS door answers them).
+ * Then, the TLS door answers by host name: with nexthop = "address" the
+ * keys Postfix asks are addresses, so a level on a named host would
+ * silently not apply.
  */
 static int check_tls(struct loader *ld, struct policy *policy)
 {
 	size_t i;
 
-	if (policy->socketmap.nexthop == NEXTHOP_ADDRESS) {
-		for (i = 0; i < policy->n_clusters; i++)
-			if (policy->clusters[i].tls != TLS_LEVEL_NONE &&
-			    check_tls_hosts(ld, "clusters", policy->clusters[i].members,
-					    policy->clusters[i].n_members) != 0)
-				return -1;
-		for (i = 0; i < policy->n_routes; i++)
-			if (policy->routes[i].tls != TLS_LEVEL_NONE &&
-			    check_tls_hosts(ld, "routes", policy->routes[i].hosts,
-					    policy->routes[i].n_hosts) != 0)
-				return -1;
-		for (i = 0; i < policy->n_fallback_relays; i++)
-			if (policy->tls.fallback_relays != TLS_LEVEL_NONE &&
-			    policy->fallback_relays[i][0] != '[')
-				return load_fail(ld, config_lookup(ld->cfg, "tls.fallback_relays"),
-						 "a TLS level for a named relay needs "
-						 "socketmap.nexthop = \"name\"");
-	}
-	if (policy->tls.policy_table == NULL)
-		return 0;
-	if (tls_table_read(policy->tls.policy_table, &policy->tls.mta_domains,
-			   &policy->tls.n_mta_domains, ld->err, ld->errlen) != 0)
+	if (policy->tls.policy_table != NULL &&
+	    tls_table_read(policy->tls.policy_table, table_entry_take, policy, ld->err,
+			   ld->errlen) != 0)
 		return -1;
+	if (policy->socketmap.nexthop != NEXTHOP_ADDRESS)
+		return 0;
+	for (i = 0; i < policy->n_clusters; i++)
+		if (policy->clusters[i].tls != TLS_LEVEL_NONE &&
+		    check_tls_hosts(ld, "clusters", policy->clusters[i].members,
+				    policy->clusters[i].n_members) != 0)
+			return -1;
+	for (i = 0; i < policy->n_routes; i++)
+		if (policy->routes[i].tls != TLS_LEVEL_NONE &&
+		    check_tls_hosts(ld, "routes", policy->routes[i].hosts,
+				    policy->routes[i].n_hosts) != 0)
+			return -1;
+	for (i = 0; i < policy->n_fallback_relays; i++)
+		if (policy->tls.fallback_relays != TLS_LEVEL_NONE &&
+		    policy->fallback_relays[i][0] != '[')
+			return load_fail(ld, config_lookup(ld->cfg, "tls.fallback_relays"),
+					 "a TLS level for a named relay needs "
+					 "socketmap.nexthop = \"name\"");
 	return 0;
+}
+
+/* One domain entry of the policy table (tls_table_fn). */
+static int table_entry_take(void *ctx, const struct tls_table_entry *entry, char *err,
+			    size_t errlen)
+{
+	struct policy *policy = ctx;
+	enum tls_level *level = table_entry_routed_level(policy, entry->domain);
+	enum tls_level given;
+
+	policy->tls.mta_domains = xreallocarray(policy->tls.mta_domains,
+						policy->tls.n_mta_domains + 1, sizeof(char *));
+	policy->tls.mta_domains[policy->tls.n_mta_domains++] = xstrdup(entry->domain);
+	if (level == NULL || entry->level[0] == '\0' || strcmp(entry->level, "none") == 0)
+		return 0;
+	if (tls_level_parse(entry->level, &given) == 0) {
+		if (given > *level)
+			*level = given;
+		return 0;
+	}
+	if (*level != TLS_LEVEL_NONE)
+		return 0;
+	snprintf(err, errlen, "%s:%u: %s \"%s\" cannot be carried to the hosts of the "
+		 "cluster or route that routes %s: give that cluster or route a tls level",
+		 policy->tls.policy_table, entry->line, entry->domain, entry->level,
+		 entry->domain);
+	return -1;
+}
+
+/* The level of the cluster or route that routes a table domain; NULL if none does. */
+static enum tls_level *table_entry_routed_level(struct policy *policy, const char *domain)
+{
+	char stand_in[MX_NAME_BUF + 2];
+	const struct policy_route *route;
+
+	for (size_t i = 0; i < policy->n_clusters; i++)
+		if (strcmp(policy->clusters[i].name, domain) == 0)
+			return &policy->clusters[i].tls;
+	/* ".example.com": what routes the names below it ("_" stands for one). */
+	snprintf(stand_in, sizeof(stand_in), "%s%s", domain[0] == '.' ? "_" : "", domain);
+	route = policy_find_route(policy, stand_in);
+	if (route == NULL)
+		return NULL;
+	return &policy->routes[route - policy->routes].tls;
 }
 
 static int check_tls_hosts(struct loader *ld, const char *what, const struct policy_host *hosts,

@@ -23,13 +23,16 @@
 
 #define LINE_MAX_BYTES 4096
 
-static int table_line_key(const char *line, char *key, size_t len);
-static int table_add(const char *key, char ***domains, size_t *n, const char **why);
+static int table_line_words(const char *line, char *key, size_t key_len, char *level,
+			    size_t level_len);
+static size_t table_word(const char *text, char *out, size_t len);
 
-int tls_table_read(const char *path, char ***domains, size_t *n, char *err, size_t errlen)
+int tls_table_read(const char *path, tls_table_fn each, void *ctx, char *err, size_t errlen)
 {
-	char line[LINE_MAX_BYTES], key[MX_NAME_BUF + 2];
-	unsigned lineno = 0;
+	char line[LINE_MAX_BYTES], key[MX_NAME_BUF + 2], level[TLS_TABLE_WORD_MAX];
+	char name[MX_NAME_BUF + 1];
+	struct tls_table_entry entry = { .domain = name, .level = level };
+	size_t entries = 0;
 	FILE *fp = fopen(path, "re");
 	int rc = 0;
 
@@ -39,27 +42,37 @@ int tls_table_read(const char *path, char ***domains, size_t *n, char *err, size
 	}
 	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
 		const char *why = NULL;
+		bool is_suffix;
 
-		lineno++;
+		entry.line++;
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, lineno,
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, entry.line,
 				 LINE_MAX_BYTES - 2);
 			rc = -1;
 			break;
 		}
-		switch (table_line_key(line, key, sizeof(key))) {
-		case 0:
-			break;
-		case 1:
+		rc = table_line_words(line, key, sizeof(key), level, sizeof(level));
+		if (rc == 1) {
+			rc = 0;
 			continue;	/* comment, continuation, "[host]" key */
-		default:
-			snprintf(err, errlen, "%s:%u: key too long", path, lineno);
-			rc = -1;
-			continue;
 		}
-		if (table_add(key, domains, n, &why) != 0) {
-			snprintf(err, errlen, "%s:%u: bad domain \"%s\": %s", path, lineno, key, why);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s:%u: key or level too long", path, entry.line);
+			break;
+		}
+		is_suffix = key[0] == '.';
+		name[0] = '.';
+		if (domain_normalize(key + is_suffix, strlen(key + is_suffix), name + is_suffix,
+				     &why) != 0) {
+			snprintf(err, errlen, "%s:%u: bad domain \"%s\": %s", path, entry.line, key,
+				 why);
 			rc = -1;
+		} else if (++entries > TLS_TABLE_DOMAINS_MAX) {
+			snprintf(err, errlen, "%s:%u: more than %d domains", path, entry.line,
+				 TLS_TABLE_DOMAINS_MAX);
+			rc = -1;
+		} else {
+			rc = each(ctx, &entry, err, errlen);
 		}
 	}
 	if (rc == 0 && ferror(fp)) {
@@ -70,36 +83,39 @@ int tls_table_read(const char *path, char ***domains, size_t *n, char *err, size
 	return rc;
 }
 
-/* 0: a domain key in key; 1: nothing to take from this line; -1: key too long. */
-static int table_line_key(const char *line, char *key, size_t len)
+/* 0: a domain key and its level word; 1: nothing to take from this line;
+ * -1: a word too long. */
+static int table_line_words(const char *line, char *key, size_t key_len, char *level,
+			    size_t level_len)
 {
-	size_t n = 0;
+	size_t n;
 
 	if (line[0] == '\0' || isspace((unsigned char)line[0]) || line[0] == '#' ||
 	    line[0] == '[')
 		return 1;
-	while (line[n] != '\0' && !isspace((unsigned char)line[n])) {
-		if (n + 1 >= len)
-			return -1;
-		key[n] = line[n];
+	n = table_word(line, key, key_len);
+	if (n == 0)
+		return -1;
+	while (line[n] != '\0' && isspace((unsigned char)line[n]))
 		n++;
+	if (line[n] == '\0') {
+		level[0] = '\0';
+		return 0;
 	}
-	key[n] = '\0';
-	return 0;
+	return table_word(line + n, level, level_len) == 0 ? -1 : 0;
 }
 
-static int table_add(const char *key, char ***domains, size_t *n, const char **why)
+/* Copies the word at text (up to white space) into out; its length, 0 if too long. */
+static size_t table_word(const char *text, char *out, size_t len)
 {
-	char name[MX_NAME_BUF + 1] = ".";
-	bool is_suffix = key[0] == '.';
+	size_t n = 0;
 
-	if (domain_normalize(key + is_suffix, strlen(key + is_suffix), name + 1, why) != 0)
-		return -1;
-	if (*n >= TLS_TABLE_DOMAINS_MAX) {
-		*why = "more than 10000 domains";
-		return -1;
+	while (text[n] != '\0' && !isspace((unsigned char)text[n])) {
+		if (n + 1 >= len)
+			return 0;
+		out[n] = text[n];
+		n++;
 	}
-	*domains = xreallocarray(*domains, *n + 1, sizeof(**domains));
-	(*domains)[(*n)++] = xstrdup(is_suffix ? name : name + 1);
-	return 0;
+	out[n] = '\0';
+	return n;
 }

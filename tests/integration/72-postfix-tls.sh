@@ -10,7 +10,8 @@
 #   - plain.tls.test, listed "encrypt" in the admin's policy table, whose
 #     exchanger offers no STARTTLS: deferred, never delivered, both times
 #     (mxpathd reads the table and leaves the domain to Postfix);
-#   - a route to good.tls.test with TLS level "verify", to a second private
+#   - a route to good.tls.test with TLS level "verify" (raised to "secure"
+#     by the admin's table entry for the domain), to a second private
 #     Postfix offering STARTTLS with a certificate from the test's CA for
 #     that name: delivered, over TLS; the same exchanger under a name its
 #     certificate does not carry (alias.tls.test): deferred;
@@ -38,8 +39,9 @@ tls_make_cert "$T/ca" good.tls.test
 tls_exchanger_start "$T/exchanger" "$TLS_EXCHANGER" "$P" "$T/ca/good.tls.test.pem" \
 	"$T/ca/good.tls.test.key" routed.tls.test wrongname.tls.test
 
-# The admin's TLS policy table, as it was before mxpath.
-printf 'plain.tls.test encrypt\n' > "$T/tls_policy"
+# The admin's TLS policy table, as it was before mxpath (routed.tls.test:
+# a domain that an mxpath route takes over; its level goes to the route).
+printf 'plain.tls.test encrypt\nrouted.tls.test secure\n' > "$T/tls_policy"
 chmod 644 "$T/tls_policy"
 
 # tls_postfix NAME 'setting'...: the MTA under test, smtp TLS on.
@@ -120,14 +122,16 @@ check "... and says why in its log" \
 	mxpathd_wait_log e2e 'key=v@sts\.tls\.test action=notfound rule=mx .*reason="the MTA keeps it for TLS: mta_sts"'
 check "notsts.tls.test (a TXT at _mta-sts that is no MTA-STS record) is routed" \
 	test "$(mta_socketmap_query "$SOCK" transport u@notsts.tls.test)" = "OK smtp:[mx.sts.tls.test]:$P"
-check "the tls map: [good.tls.test]:$P is 'verify'" \
-	test "$(mta_socketmap_query "$SOCK" tls "[good.tls.test]:$P")" = "OK verify"
+check "the tls map: [good.tls.test]:$P is 'secure' (the route says verify, the table secure)" \
+	test "$(mta_socketmap_query "$SOCK" tls "[good.tls.test]:$P")" = "OK secure"
+check "the tls map: [alias.tls.test]:$P is 'verify'" \
+	test "$(mta_socketmap_query "$SOCK" tls "[alias.tls.test]:$P")" = "OK verify"
 check "the tls map: a host no route names is NOTFOUND" \
 	test "$(mta_socketmap_query "$SOCK" tls "[mx.sts.tls.test]:$P")" = "NOTFOUND "
 check "mxpath route shows the MTA keeping sts.tls.test, and why" \
 	grep -q 'the MTA keeps this domain (mta_sts)' <<< "$("$MXPATH" route -c "$(mxpathd_dir e2e)/mxpath.conf" u@sts.tls.test)"
 check "mxpath route shows the route's hop with its TLS level" \
-	grep -Eq 'good\.tls\.test +127\.0\.0\.93 +route +tls=verify' <<< "$("$MXPATH" route -c "$(mxpathd_dir e2e)/mxpath.conf" u@routed.tls.test)"
+	grep -Eq 'good\.tls\.test +127\.0\.0\.93 +route +tls=secure' <<< "$("$MXPATH" route -c "$(mxpathd_dir e2e)/mxpath.conf" u@routed.tls.test)"
 
 # The admin's table is read again on reload.
 printf 'notsts.tls.test encrypt\n' >> "$T/tls_policy"

@@ -893,6 +893,45 @@ static void test_policy_table_domains_are_kept_for_the_mta(void **state)
 	unlink(path);
 }
 
+/* A level the table gives a domain our clusters or routes name goes to their hosts. */
+static void test_policy_table_levels_are_carried_to_our_routes(void **state)
+{
+	char path[] = "/tmp/mxpath-test-tls-policy.XXXXXX", text[1024], err[CONFIG_ERROR_MAX];
+	struct policy *p = NULL;
+	int fd = mkstemp(path);
+	FILE *fp;
+
+	(void)state;
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fputs("routed.example verify\nx.below.example secure match=nexthop\n"
+	      "cl.example encrypt\nkept.example may\nplain.example dane\n", fp);
+	fclose(fp);
+	snprintf(text, sizeof(text),
+		 "clusters = ( { name = \"cl.example\"; members = ( { host = \"m.example\"; } ); } );\n"
+		 "routes = ( { domain = \"routed.example\"; hosts = ( { host = \"r.example\"; } ); },\n"
+		 "  { domain = \".below.example\"; hosts = ( { host = \"b.example\"; } ); },\n"
+		 "  { domain = \"kept.example\"; tls = \"encrypt\"; hosts = ( { host = \"k.example\"; } ); } );\n"
+		 "tls = { policy_table = \"%s\"; };", path);
+	p = load_ok(text);
+	assert_int_equal(p->routes[0].tls, TLS_LEVEL_VERIFY);
+	assert_int_equal(p->routes[1].tls, TLS_LEVEL_SECURE);	/* x.below.example: .below.example */
+	assert_int_equal(p->routes[2].tls, TLS_LEVEL_ENCRYPT);	/* may does not lower it */
+	assert_int_equal(p->clusters[0].tls, TLS_LEVEL_ENCRYPT);
+	assert_int_equal(p->tls.n_mta_domains, 5);
+	policy_unref(&p);
+
+	/* a level mxpath cannot express, for a domain it routes without a level of its own */
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("# pinned\nrouted.example fingerprint match=AB:CD\n", fp);
+	fclose(fp);
+	assert_int_not_equal(config_load_string(text, "t.conf", &p, NULL, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":2: routed.example \"fingerprint\" cannot be carried"));
+	unlink(path);
+}
+
 static void run_error_cases(const struct error_case *cases, size_t n)
 {
 	size_t i;
@@ -968,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_bad_socket_or_mode_is_refused),
 		cmocka_unit_test(test_bad_tls_settings_are_refused),
 		cmocka_unit_test(test_policy_table_domains_are_kept_for_the_mta),
+		cmocka_unit_test(test_policy_table_levels_are_carried_to_our_routes),
 		cmocka_unit_test(test_error_with_small_buffer_is_truncated_not_overrun),
 	};
 
