@@ -30,6 +30,8 @@ static const char *root_path(char *buf, size_t len, const char *relative);
 static struct policy *load_ok(const char *text);
 static void assert_error(const char *text, const char *expected);
 static void assert_defaults(const struct policy *p);
+static void table_new(char *path, const char *text);
+static void table_write(const char *path, const char *text);
 static void assert_default_settings(const struct daemon_settings *s);
 static void assert_addr(const struct mx_addr *addr, const char *text);
 static void assert_cidr(const struct mx_cidr *cidr, const char *net, unsigned prefix);
@@ -858,21 +860,34 @@ static const struct error_case bad_tls[] = {
 	  "socketmap.nexthop = \"name\"" },
 };
 
+/* Writes text to a new temporary file; its name into path ("...XXXXXX"). */
+static void table_new(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	table_write(path, text);
+}
+
+static void table_write(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
 /* The domain keys of a Postfix TLS policy table become mta_domains. */
 static void test_policy_table_domains_are_kept_for_the_mta(void **state)
 {
 	char path[] = "/tmp/mxpath-test-tls-policy.XXXXXX", text[512], err[CONFIG_ERROR_MAX];
 	struct policy *p = NULL;
-	int fd = mkstemp(path);
-	FILE *fp;
 
 	(void)state;
-	assert_true(fd >= 0);
-	fp = fdopen(fd, "w");
-	assert_non_null(fp);
-	fputs("# the admin's table\n\nExample.ORG encrypt\n.sub.example.net   secure\n"
-	      "  match=nexthop\n[mx.example.com]:25 verify\n", fp);
-	fclose(fp);
+	table_new(path, "# the admin's table\n\nExample.ORG encrypt\n.sub.example.net   secure\n"
+		  "  match=nexthop\n[mx.example.com]:25 verify\n");
 	snprintf(text, sizeof(text), "tls = { mta_domains = [ \"listed.test\" ]; "
 		 "policy_table = \"%s\"; mta_sts = false; dnssec = false; };", path);
 	p = load_ok(text);
@@ -884,10 +899,7 @@ static void test_policy_table_domains_are_kept_for_the_mta(void **state)
 	assert_false(p->tls.dnssec);
 	policy_unref(&p);
 
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs("ok.example encrypt\nbad..example encrypt\n", fp);
-	fclose(fp);
+	table_write(path, "ok.example encrypt\nbad..example encrypt\n");
 	assert_int_not_equal(config_load_string(text, "t.conf", &p, NULL, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, ":2: bad domain \"bad..example\": empty label"));
 	unlink(path);
@@ -898,16 +910,10 @@ static void test_policy_table_levels_are_carried_to_our_routes(void **state)
 {
 	char path[] = "/tmp/mxpath-test-tls-policy.XXXXXX", text[1024], err[CONFIG_ERROR_MAX];
 	struct policy *p = NULL;
-	int fd = mkstemp(path);
-	FILE *fp;
 
 	(void)state;
-	assert_true(fd >= 0);
-	fp = fdopen(fd, "w");
-	assert_non_null(fp);
-	fputs("routed.example verify\nx.below.example secure match=nexthop\n"
-	      "cl.example encrypt\nkept.example may\nplain.example dane\n", fp);
-	fclose(fp);
+	table_new(path, "routed.example verify\nx.below.example secure match=nexthop\n"
+		  "cl.example encrypt\nkept.example may\nplain.example dane\n");
 	snprintf(text, sizeof(text),
 		 "clusters = ( { name = \"cl.example\"; members = ( { host = \"m.example\"; } ); } );\n"
 		 "routes = ( { domain = \"routed.example\"; hosts = ( { host = \"r.example\"; } ); },\n"
@@ -923,10 +929,7 @@ static void test_policy_table_levels_are_carried_to_our_routes(void **state)
 	policy_unref(&p);
 
 	/* a level mxpath cannot express, for a domain it routes without a level of its own */
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs("# pinned\nrouted.example fingerprint match=AB:CD\n", fp);
-	fclose(fp);
+	table_write(path, "# pinned\nrouted.example fingerprint match=AB:CD\n");
 	assert_int_not_equal(config_load_string(text, "t.conf", &p, NULL, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, ":2: routed.example \"fingerprint\" cannot be carried"));
 	unlink(path);
