@@ -73,6 +73,7 @@ struct string_list {
 
 static struct policy *config_new_defaults(void);
 static FILE *file_open(const char *path, char *err, size_t errlen);
+static int file_read(const char *path, config_t *cfg, char *err, size_t errlen);
 static int config_load(config_t *cfg, const char *name, struct policy **out,
 		       struct daemon_settings *settings, char *err, size_t errlen);
 static int load_fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
@@ -340,24 +341,38 @@ int config_load_file(const char *path, struct policy **out, struct daemon_settin
 		     char *err, size_t errlen)
 {
 	config_t cfg;
-	FILE *fp;
-	char *dir;
 	int rc;
 
 	*out = NULL;
-	fp = file_open(path, err, errlen);
+	rc = file_read(path, &cfg, err, errlen);
+	if (rc == 0)
+		rc = config_load(&cfg, path, out, settings, err, errlen);
+	else if (rc == 1)
+		rc = syntax_fail(&cfg, path, err, errlen);
+	else
+		return -1;
+	config_destroy(&cfg);
+	return rc;
+}
+
+/*
+ * Reads path with libconfig: 0 (cfg to destroy), 1 on a syntax error (cfg
+ * holds it; destroy it too), -1 if the file cannot be opened (err).
+ */
+static int file_read(const char *path, config_t *cfg, char *err, size_t errlen)
+{
+	FILE *fp = file_open(path, err, errlen);
+	char *dir;
+	int rc;
+
 	if (fp == NULL)
 		return -1;
-	config_init(&cfg);
+	config_init(cfg);
 	/* @include "x.conf" is relative to the including file, not the cwd. */
 	dir = xstrdup(path);
-	config_set_include_dir(&cfg, dirname(dir));
+	config_set_include_dir(cfg, dirname(dir));
 	free(dir);
-	if (config_read(&cfg, fp) == CONFIG_TRUE)
-		rc = config_load(&cfg, path, out, settings, err, errlen);
-	else
-		rc = syntax_fail(&cfg, path, err, errlen);
-	config_destroy(&cfg);
+	rc = config_read(cfg, fp) == CONFIG_TRUE ? 0 : 1;
 	fclose(fp);
 	return rc;
 }
@@ -374,6 +389,28 @@ int config_load_string(const char *text, const char *name, struct policy **out,
 		rc = config_load(&cfg, name, out, settings, err, errlen);
 	else
 		rc = syntax_fail(&cfg, name, err, errlen);
+	config_destroy(&cfg);
+	return rc;
+}
+
+/*
+ * One string setting read from a file the loader refused: libconfig's
+ * syntax only, no validation. For `mxpath stats|reload` when the file on
+ * disk is broken, which is when the admin needs the running daemon.
+ */
+int config_peek_string(const char *path, const char *key, char *out, size_t outlen)
+{
+	config_t cfg;
+	const char *value = NULL;
+	char err[CONFIG_ERROR_MAX];
+	int read = file_read(path, &cfg, err, sizeof(err)), rc = -1;
+
+	if (read < 0)
+		return -1;
+	if (read == 0 && config_lookup_string(&cfg, key, &value) && strlen(value) < outlen) {
+		memcpy(out, value, strlen(value) + 1);
+		rc = 0;
+	}
 	config_destroy(&cfg);
 	return rc;
 }

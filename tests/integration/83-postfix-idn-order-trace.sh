@@ -115,7 +115,7 @@ done
 e2e_wait_sent $N_PAIR 'o[0-9]+@pair\.edge\.test' 60
 agree=0 first_p1=0 first_p2=0
 for i in $(seq 1 $N_PAIR); do
-	logged=$(sed -n "s/.*milter: .*rcpt=<o$i@pair\.edge\.test> action=relay rule=mx hops=\([^ ]*\) .*/\1/p" \
+	logged=$(sed -n "s/.*: rcpt=<o$i@pair\.edge\.test> action=relay rule=mx hops=\([^ ]*\) .*/\1/p" \
 		"$(mxpathd_dir e2e)/log" | head -n 1)
 	tried=$(sed -n "s/.*to=<o$i@pair\.edge\.test>, relay=\([^[]*\)\[.*status=sent.*/\1/p" \
 		"$PF_DIR/maillog" | head -n 1)
