@@ -63,7 +63,8 @@ HEADERS   := $(wildcard include/mxpath/*/*.h) $(wildcard tests/unit/*.h) $(wildc
 DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev libidn2-dev \
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
-	mandoc man-db systemd python3-prometheus-client postfix-lmdb curl
+	mandoc man-db systemd python3-prometheus-client postfix-lmdb curl \
+	openssl unbound ldnsutils
 
 .PHONY: all deps check install clean lint tsan fuzz fuzz-long fuzz-build bench soak demo topology unit-sanitized
 # Keep the programs' objects: they are intermediates of the pattern rules.

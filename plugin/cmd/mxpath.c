@@ -137,6 +137,8 @@ static void check_print_names(FILE *fp, const char *label, char *const *names, s
 static void check_print_hosts(FILE *fp, const struct policy_host *hosts, size_t n);
 static void check_print_dns(FILE *fp, const struct policy *policy);
 static void check_print_mx(FILE *fp, const struct policy *policy);
+static void check_print_level(FILE *fp, enum tls_level level);
+static void check_print_tls(FILE *fp, const struct policy *policy);
 static void check_print_door(FILE *fp, const char *label,
 			     const struct daemon_settings *settings,
 			     const struct door_socket *socket);
@@ -539,6 +541,7 @@ static void check_print_summary(FILE *fp, const struct policy *policy,
 	for (size_t i = 0; i < policy->n_clusters; i++) {
 		fprintf(fp, "%-14s%s ->", i == 0 ? "clusters" : "", policy->clusters[i].name);
 		check_print_hosts(fp, policy->clusters[i].members, policy->clusters[i].n_members);
+		check_print_level(fp, policy->clusters[i].tls);
 		fputc('\n', fp);
 	}
 	if (policy->n_clusters == 0)
@@ -550,6 +553,7 @@ static void check_print_summary(FILE *fp, const struct policy *policy,
 		check_print_hosts(fp, route->hosts, route->n_hosts);
 		for (size_t j = 0; j < route->n_dns; j++)
 			fprintf(fp, "%s%s", j ? ", " : "; dns ", route->dns[j]);
+		check_print_level(fp, route->tls);
 		fputc('\n', fp);
 	}
 	if (policy->n_routes == 0)
@@ -557,6 +561,7 @@ static void check_print_summary(FILE *fp, const struct policy *policy,
 	check_print_names(fp, "fallback", policy->fallback_relays, policy->n_fallback_relays);
 	check_print_dns(fp, policy);
 	check_print_mx(fp, policy);
+	check_print_tls(fp, policy);
 	check_print_door(fp, "milter", settings, &settings->milter);
 	check_print_door(fp, "socketmap", settings, &settings->socketmap);
 	check_print_door(fp, "control", settings, &settings->control);
@@ -629,6 +634,25 @@ static void check_print_mx(FILE *fp, const struct policy *policy)
 			c->prefix);
 	}
 	fprintf(fp, "%s\n", policy->mx.n_ignore_targets == 0 ? "(none)" : "");
+}
+
+static void check_print_level(FILE *fp, enum tls_level level)
+{
+	if (level != TLS_LEVEL_NONE)
+		fprintf(fp, "; tls %s", tls_level_name(level));
+}
+
+/* Which DNS-MX domains the MTA keeps, and the fallback relays' level. */
+static void check_print_tls(FILE *fp, const struct policy *policy)
+{
+	fprintf(fp, "%-14sthe MTA keeps:%s%s %zu listed domains", "tls",
+		policy->tls.dnssec ? " DNSSEC-signed," : "",
+		policy->tls.mta_sts ? " MTA-STS," : "", policy->tls.n_mta_domains);
+	if (policy->tls.policy_table != NULL)
+		fprintf(fp, " (with %s)", policy->tls.policy_table);
+	if (policy->n_fallback_relays > 0 && policy->tls.fallback_relays != TLS_LEVEL_NONE)
+		fprintf(fp, "; fallback relays tls %s", tls_level_name(policy->tls.fallback_relays));
+	fputc('\n', fp);
 }
 
 /* A unix socket's owner and group default to the daemon's user and group. */

@@ -284,12 +284,20 @@ static int mxpathd_check(const struct mxpathd *d)
 	return 0;
 }
 
+/* The TLS policy table it names is trusted like the file itself. */
 static int mxpathd_load_config(const char *path, struct policy **out,
 			       struct daemon_settings *settings, char *err, size_t errlen)
 {
-	if (daemon_check_config_files(path, err, errlen) < 0)
+	if (daemon_check_config_files(path, err, errlen) < 0 ||
+	    config_load_file(path, out, settings, err, errlen) < 0)
 		return -1;
-	return config_load_file(path, out, settings, err, errlen);
+	if ((*out)->tls.policy_table != NULL &&
+	    daemon_check_config_file((*out)->tls.policy_table, err, errlen) < 0) {
+		policy_unref(out);
+		daemon_settings_clear(settings);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- start-up ---- */

@@ -164,7 +164,7 @@ static void text_printf(struct text *t, const char *fmt, ...) MX_PRINTF(2, 3);
 static void text_vprintf(struct text *t, const char *fmt, va_list ap) MX_PRINTF(2, 0);
 static void text_put(struct text *t, const char *data, size_t len);
 
-static const char *const lookup_map_names[2] = { "transport", "mailertable" };
+static const char *const lookup_map_names[3] = { "transport", "mailertable", "tls" };
 static const char *const lookup_action_names[5] = {
 	"relay", "local", "reject", "tempfail", "notfound",
 };

@@ -104,6 +104,7 @@ struct rcpt_entry {
 	char *rewrite_to;	/* the new recipient; NULL keeps it */
 	enum route_action action;
 	enum route_rule rule;
+	enum tls_keep mta_keeps;	/* the MTA routes it itself (socketmap NOTFOUND) */
 	char *hops;		/* "a.example,b.example" for the trace; NULL if none */
 };
 
@@ -701,6 +702,7 @@ static void rcpt_record(struct session *s, SMFICTX *ctx, char **argv,
 	e->rewrite_to = rewrite_to;
 	e->action = route->action;
 	e->rule = route->rule;
+	e->mta_keeps = route->mta_keeps;
 	if (policy->milter.trace_header && route->n_hops > 0) {
 		char hops[MILTER_TRACE_MAX];
 
@@ -841,6 +843,7 @@ static void eom_rewrite(SMFICTX *ctx, struct session *s)
 
 /*
  * X-MXPath: <a@x> relay rule=mx hops=mx1.x,mx2.x
+ * (or "... rule=mx mta=mta_sts" for a domain the MTA routes itself)
  * for a message with exactly one recipient (see Privacy above), folded
  * between words and between hops, at most MILTER_TRACE_MAX bytes.
  */
@@ -877,6 +880,12 @@ static void trace_add_entry(struct trace *t, const struct rcpt_entry *e)
 	trace_add(t, route_action_name(e->action), true);
 	snprintf(word, sizeof(word), "rule=%s", route_rule_name(e->rule));
 	trace_add(t, word, true);
+	if (e->mta_keeps != TLS_KEEP_NONE) {
+		/* The MTA routes it itself: mxpath's hops are not the ones taken. */
+		snprintf(word, sizeof(word), "mta=%s", tls_keep_name(e->mta_keeps));
+		trace_add(t, word, true);
+		return;
+	}
 	for (hop = e->hops; hop != NULL; hop = next) {
 		next = strchr(hop, ',');
 		n = next != NULL ? (size_t)(++next - hop) : strlen(hop);
