@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mxpath/config/sockspec.h"
 #include "mxpath/engine/address.h"
 #include "mxpath/engine/idna.h"
 #include "mxpath/doors/format.h"
@@ -205,9 +206,12 @@ static enum format_step request_tls(const struct policy *policy, struct format_q
 	const char *close = strchr(q->key, ']');
 	enum tls_level named, literal;
 	const char *level;
+	unsigned port;
 	size_t len;
 
-	if (q->key[0] != '[' || close == NULL || (close[1] != '\0' && close[1] != ':'))
+	if (q->key[0] != '[' || close == NULL ||
+	    (close[1] != '\0' &&
+	     (close[1] != ':' || sockspec_parse_port(close + 2, strlen(close + 2), &port) != 0)))
 		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", "not a [host] key");
 	len = (size_t)(close - q->key);
 	/* A literal is stored with its brackets, a name without them. */

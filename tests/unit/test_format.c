@@ -575,6 +575,13 @@ static void test_tls_map_answers_the_level_of_the_hosts_handed_out(void **state)
 		{ "tls [other.test]:25", "NOTFOUND " },
 		{ "tls r.test", "NOTFOUND " },			/* a domain: Postfix's own table */
 		{ "tls [gw.r.test]x", "NOTFOUND " },
+		/* "[host]:port" with a port 1..65535 only (fuzz_tlskey's find) */
+		{ "tls [gw.r.test]:0", "NOTFOUND " },
+		{ "tls [gw.r.test]:65536", "NOTFOUND " },
+		{ "tls [gw.r.test]:smtp", "NOTFOUND " },
+		{ "tls [gw.r.test]:", "NOTFOUND " },
+		{ "tls [gw.r.test]:25x", "NOTFOUND " },
+		{ "tls [gw.r.test]:65535", "OK verify" },
 		{ "tls [gw.r.test", "NOTFOUND " },
 		{ "tls []", "NOTFOUND " },
 	};
