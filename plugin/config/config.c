@@ -697,12 +697,14 @@ static int check_policy(struct loader *ld, struct policy *policy)
  */
 static int check_tls(struct loader *ld, struct policy *policy)
 {
+	char table_err[CONFIG_ERROR_MAX];
 	size_t i;
 
+	/* The table's own "PATH:LINE: why" after this file's FILE:LINE of the key. */
 	if (policy->tls.policy_table != NULL &&
-	    tls_table_read(policy->tls.policy_table, table_entry_take, policy, ld->err,
-			   ld->errlen) != 0)
-		return -1;
+	    tls_table_read(policy->tls.policy_table, table_entry_take, policy, table_err,
+			   sizeof(table_err)) != 0)
+		return load_fail(ld, config_lookup(ld->cfg, "tls.policy_table"), "%s", table_err);
 	if (policy->socketmap.nexthop != NEXTHOP_ADDRESS)
 		return 0;
 	for (i = 0; i < policy->n_clusters; i++)

@@ -853,7 +853,8 @@ static const struct error_case bad_tls[] = {
 	{ "tls = { policy_table = \"tls_policy\"; };",
 	  "t.conf:1: tls.policy_table: bad path \"tls_policy\": expected an absolute path" },
 	{ "tls = { policy_table = \"/nonexistent/tls_policy\"; };",
-	  "/nonexistent/tls_policy: cannot open: No such file or directory" },
+	  "t.conf:1: tls.policy_table: /nonexistent/tls_policy: cannot open: No such file or "
+	  "directory" },
 	{ "socketmap = { nexthop = \"address\"; };\n"
 	  "routes = ( { domain = \"a.test\"; hosts = ( { host = \"b.test\"; } ); tls = \"may\"; } );",
 	  "t.conf:2: routes: a TLS level for the named host b.test needs "
