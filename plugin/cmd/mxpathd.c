@@ -99,7 +99,9 @@ struct reload_task {
 
 static int mxpathd_parse_args(struct mxpathd *d, int argc, char **argv, bool *check_only);
 static void mxpathd_usage(FILE *out);
-static int mxpathd_check(const struct mxpathd *d);
+static int mxpathd_check(struct mxpathd *d);
+static int mxpathd_preflight(struct mxpathd *d, enum dir_missing missing, char *err,
+			     size_t errlen);
 static int mxpathd_load_config(const char *path, struct policy **out, char *err, size_t errlen);
 static int mxpathd_start(struct mxpathd *d);
 static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen);
@@ -228,21 +230,22 @@ static void mxpathd_usage(FILE *out)
 		CONFIG_DEFAULT_FILE);
 }
 
-/* -t: the same checks a start makes of the file itself. */
-static int mxpathd_check(const struct mxpathd *d)
+/* -t: every check a start makes before it opens a socket; nothing is created. */
+static int mxpathd_check(struct mxpathd *d)
 {
-	struct policy *policy = NULL;
 	char err[ERR_MAX];
+	int rc;
 
-	if (mxpathd_load_config(d->config_path, &policy, err, sizeof(err)) < 0) {
+	if (mxpathd_load_config(d->config_path, &d->policy, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return DAEMON_EXIT_CONFIG;
 	}
-	if (policy->milter.socket.spec == NULL && policy->socketmap.socket.spec == NULL)
-		fprintf(stderr, "%s: warning: neither milter.socket nor socketmap.socket is set: "
-			"mxpathd would refuse to start\n", d->config_path);
+	rc = mxpathd_preflight(d, DIR_MISSING_CHECK, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "%s\n", err);
+		return rc;
+	}
 	printf("%s: configuration OK\n", d->config_path);
-	policy_unref(&policy);
 	return 0;
 }
 
@@ -295,6 +298,29 @@ static int mxpathd_start(struct mxpathd *d)
 static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen)
 {
 	const struct policy *p = d->policy;
+	int rc = mxpathd_preflight(d, DIR_MISSING_CREATE, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	socket_for_daemon(&p->socketmap.socket, &d->user, &d->socketmap_socket);
+	socket_for_daemon(&p->control.socket, &d->user, &d->control_socket);
+	socket_for_daemon(&p->milter.socket, &d->user, &d->milter_socket);
+	if (chdir("/") < 0) {
+		snprintf(err, errlen, "chdir /: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * What a start and -t both refuse: nothing to serve, an unknown user, a
+ * directory for a socket or the pid file that is unsafe, or missing and
+ * not creatable. 0, DAEMON_EXIT_CONFIG or 1 (the directories).
+ */
+static int mxpathd_preflight(struct mxpathd *d, enum dir_missing missing, char *err,
+			     size_t errlen)
+{
+	const struct policy *p = d->policy;
 
 	if (p->milter.socket.spec == NULL && p->socketmap.socket.spec == NULL) {
 		snprintf(err, errlen, "%s: neither milter.socket nor socketmap.socket is set: "
@@ -305,17 +331,15 @@ static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen)
 		d->pidfile = xstrdup(p->pidfile);
 	if (daemon_find_user(p, &d->user, err, errlen) < 0)
 		return DAEMON_EXIT_CONFIG;
-	if (daemon_check_socket_dir(&p->socketmap.socket, "socketmap.socket", err, errlen) < 0 ||
-	    daemon_check_socket_dir(&p->milter.socket, "milter.socket", err, errlen) < 0 ||
-	    daemon_check_socket_dir(&p->control.socket, "control.socket", err, errlen) < 0)
+	if (daemon_ready_socket_dir(&p->socketmap.socket, "socketmap.socket", &d->user, missing,
+				    err, errlen) < 0 ||
+	    daemon_ready_socket_dir(&p->milter.socket, "milter.socket", &d->user, missing, err,
+				    errlen) < 0 ||
+	    daemon_ready_socket_dir(&p->control.socket, "control.socket", &d->user, missing, err,
+				    errlen) < 0 ||
+	    (d->pidfile != NULL &&
+	     daemon_ready_file_dir(d->pidfile, "pidfile", &d->user, missing, err, errlen) < 0))
 		return 1;
-	socket_for_daemon(&p->socketmap.socket, &d->user, &d->socketmap_socket);
-	socket_for_daemon(&p->control.socket, &d->user, &d->control_socket);
-	socket_for_daemon(&p->milter.socket, &d->user, &d->milter_socket);
-	if (chdir("/") < 0) {
-		snprintf(err, errlen, "chdir /: %s", strerror(errno));
-		return 1;
-	}
 	return 0;
 }
 

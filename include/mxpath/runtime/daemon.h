@@ -41,6 +41,23 @@ int daemon_check_config_file(const char *path, char *err, size_t errlen);
 int daemon_check_socket_dir(const struct policy_socket *socket, const char *what, char *err,
 			    size_t errlen);
 
+/* What to do when the directory of a socket or of the pid file is missing. */
+enum dir_missing {
+	DIR_MISSING_REFUSE,	/* an error */
+	DIR_MISSING_CHECK,	/* fine if it could be created (mxpathd -t) */
+	DIR_MISSING_CREATE,	/* create it: one level, 0750, owned by user */
+};
+
+/* The checks of daemon_check_socket_dir, and a missing directory (whose
+ * parent exists and is writable by us) handled as missing says. user may
+ * be NULL with DIR_MISSING_REFUSE only. */
+int daemon_ready_socket_dir(const struct policy_socket *socket, const char *what,
+			    const struct daemon_user *user, enum dir_missing missing, char *err,
+			    size_t errlen);
+/* The same for the directory of the file FILE (the pid file). */
+int daemon_ready_file_dir(const char *file, const char *what, const struct daemon_user *user,
+			  enum dir_missing missing, char *err, size_t errlen);
+
 /*
  * Forks; the parent waits until the child calls daemon_detach_done() and
  * exits 0 (or 1 if the child died first). The child leaves the session,
