@@ -4,7 +4,8 @@
 # builds and installs a .deb that holds the unit (enabled), the tmpfiles.d
 # entry (/run/mxpath made at install), the bash completions (loaded by
 # bash-completion); without systemd the daemon makes /run/mxpath itself;
-# dpkg -r and dpkg -P with the daemon running stop it first and leave
+# an upgrade restarts it on the new binary; dpkg -r and dpkg -P with
+# the daemon running stop it first and leave
 # nothing behind (user, group, directories), quietly; the RPM spec builds.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
@@ -100,7 +101,14 @@ check_exit "reinstall" $? "$WORK/install2.log"
 sed -i 's|"unix:/run/mxpath/milter.sock"|"unix:/var/spool/postfix/mxpath/milter.sock"|' /etc/mxpath/mxpath.conf
 check "the daemon runs again, its milter socket in /var/spool/postfix/mxpath" \
 	sh -c "$(declare -f daemon_start); PIDFILE=$PIDFILE WORK=$WORK daemon_start && test -S /var/spool/postfix/mxpath/milter.sock"
+OLD=$(cat "$PIDFILE" 2>/dev/null)
+dpkg -i "$DEB" > "$WORK/upgrade.log" 2>&1
+check_exit "dpkg -i over it (an upgrade) with the daemon running" $? "$WORK/upgrade.log"
 PID=$(cat "$PIDFILE" 2>/dev/null)
+check "... the old daemon stopped (prerm upgrade)" sh -c "! kill -0 ${OLD:-0} 2>/dev/null"
+check "... and a new one started on the new binary (postinst)" sh -c \
+	"kill -0 ${PID:-0} && test '${PID:-0}' != '${OLD:-0}' && test \"\$(readlink /proc/${PID:-0}/exe)\" = /usr/sbin/mxpathd"
+check "... serving its milter socket again" test -S /var/spool/postfix/mxpath/milter.sock
 dpkg -P mxpath > "$WORK/purge.log" 2>&1
 check_exit "dpkg -P purges it while the daemon runs" $? "$WORK/purge.log"
 check "... quietly" test -z "$(grep -Eiv '^(\(Reading database|Removing mxpath|Purging configuration files for mxpath|Processing triggers for man-db)' "$WORK/purge.log")"
