@@ -26,7 +26,7 @@ complete_words() {
 		fn=$(complete -p "$1" 2>/dev/null | sed -n "s/.*-F \([^ ]*\) .*/\1/p")
 		[ -n "$fn" ] || { echo "no completion for $1" >&2; exit 1; }
 		"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-		printf "%s\n" "${COMPREPLY[@]}" | sort' complete "${INIT:-. '$COMPLETION'}" "$@"
+		printf "%s\n" "${COMPREPLY[@]}" | sort' complete "${INIT:-. $COMPLETION}" "$@"
 }
 expect() {
 	local desc=$1 want=$2 got
