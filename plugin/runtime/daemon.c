@@ -216,10 +216,20 @@ int daemon_ready_socket_dir(const struct policy_socket *socket, const char *what
 			    size_t errlen)
 {
 	const char *path = socket_unix_path(socket);
+	struct stat st;
 
 	if (path == NULL)
 		return 0;
-	return daemon_ready_file_dir(path, what, user, missing, err, errlen);
+	if (daemon_ready_file_dir(path, what, user, missing, err, errlen) < 0)
+		return -1;
+	/* A socket left by an earlier run is replaced at start; anything else
+	 * there is not ours to remove. */
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: unix:%s: exists and is not a socket; not removing it",
+			 what, path);
+		return -1;
+	}
+	return 0;
 }
 
 int daemon_ready_file_dir(const char *file, const char *what, const struct daemon_user *user,

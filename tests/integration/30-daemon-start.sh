@@ -100,6 +100,9 @@ mxpathd_run life -f -c "$D/mxpath.conf"
 check "a regular file where the socket goes: refused" test $? -ne 0
 check "... saying why" grep -q 'exists and is not a socket' "$D/out"
 check "... and the file is left alone" grep -q 'not a socket' "$D/socketmap.sock"
+mxpathd_run life -t -c "$D/mxpath.conf"
+check "-t refuses it too (exit 1), for the same reason" sh -c \
+	"test $? -eq 1 && grep -q 'exists and is not a socket' '$D/out'"
 rm -f "$D/socketmap.sock"
 
 mxpathd_start life
@@ -109,6 +112,8 @@ socketmap = { socket = \"$(mxpathd_spec life socketmap)\"; };"
 mxpathd_run second -f -c "$D2/mxpath.conf"
 check "a socket another daemon listens on: refused" test $? -ne 0
 check "... saying so" grep -q 'another process is listening on it' "$D2/out"
+mxpathd_run life -t -c "$D/mxpath.conf"
+check "-t accepts the configuration of the running daemon (its live socket is no error)" test $? -eq 0
 check "... and the first daemon still answers" \
 	test "$(mxpathd_query life transport u@a.example.test)" = "smtp:[198.51.100.7]"
 

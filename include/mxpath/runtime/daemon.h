@@ -49,8 +49,9 @@ enum dir_missing {
 };
 
 /* The checks of daemon_check_socket_dir, and a missing directory (whose
- * parent exists and is writable by us) handled as missing says. user may
- * be NULL with DIR_MISSING_REFUSE only. */
+ * parent exists and is writable by us) handled as missing says; the
+ * socket's own path must be free or a socket. user may be NULL with
+ * DIR_MISSING_REFUSE only. */
 int daemon_ready_socket_dir(const struct policy_socket *socket, const char *what,
 			    const struct daemon_user *user, enum dir_missing missing, char *err,
 			    size_t errlen);
