@@ -65,7 +65,7 @@ DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcm
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
 	mandoc man-db systemd python3-prometheus-client postfix-lmdb bash-completion
 
-.PHONY: all deps check install clean lint fuzz fuzz-build bench soak demo unit-sanitized
+.PHONY: all deps check install clean lint fuzz fuzz-long fuzz-build bench soak demo unit-sanitized
 # Keep the programs' objects: they are intermediates of the pattern rules.
 .SECONDARY:
 all: $(LIB) $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
@@ -101,10 +101,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/bench/run-bench $(BENCH_ARGS)
 
-# Fault soak through a real Postfix (SOAK_MESSAGES=5000 by default).
+# Fault soak through a real MTA (SOAK_MESSAGES=5000 by default):
+# MTA=postfix|sendmail, SOAK_CYCLES=1 repeats the faults for the whole run.
+MTA ?= postfix
+SOAK_CYCLES ?= 0
 soak: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) tests/soak/run-soak $(SOAK_ARGS)
+	@BUILD=$(BUILD) MTA=$(MTA) SOAK_CYCLES=$(SOAK_CYCLES) tests/soak/run-soak $(SOAK_ARGS)
 
 # The seeds' stories end to end on loopback, with a table of what went where.
 demo: deps
@@ -152,14 +155,14 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(HEADERS)
 
 fuzz-build: $(FUZZ_BINS)
 
+# make fuzz: each harness FUZZ_SECONDS from its corpus, two at a time;
+# make fuzz-long: ten minutes each, new coverage merged into the corpora.
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
-	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
-		scratch=$$(mktemp -d); mkdir -p tests/fuzz/corpus/$$n; \
-		echo "=== $$n ($(FUZZ_SECONDS) s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$scratch tests/fuzz/corpus/$$n 2>&1 \
-			| grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY' ; \
-		rc=$${PIPESTATUS[0]}; rm -rf $$scratch; [ $$rc -eq 0 ] || exit $$rc; done
+	@tests/fuzz/run-fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_MERGE) $(FUZZ_BINS)
+
+fuzz-long: deps
+	@$(MAKE) --no-print-directory FUZZ_SECONDS=600 FUZZ_MERGE=--merge fuzz
 
 # Static analysis: cppcheck and clang-tidy (bugprone-*, cert-*) must be clean.
 TIDY_CHECKS := -*,bugprone-*,cert-*,-bugprone-easily-swappable-parameters,-cert-err33-c,-bugprone-reserved-identifier,-cert-dcl37-c,-cert-dcl51-cpp

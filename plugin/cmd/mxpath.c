@@ -31,6 +31,7 @@
 #include "mxpath/engine/address.h"
 #include "mxpath/base/common.h"
 #include "mxpath/config/config.h"
+#include "mxpath/config/sockspec.h"
 #include "mxpath/doors/control.h"
 #include "mxpath/runtime/evloop.h"
 #include "mxpath/engine/policy.h"
@@ -95,20 +96,22 @@ static void route_on_done(void *arg, const struct route *route);
 static void route_on_repeat(void *arg);
 static int exit_status_of(const struct answer *answers, size_t n);
 
-static int policy_load(const char *path, struct policy **out);
+static int policy_load(const char *path, struct policy **out, struct daemon_settings *settings);
 static int policy_apply_route_options(struct policy *policy, const struct route_options *opt);
 static int policy_set_dns(struct policy *policy, const char *list);
 static void policy_add_self_name(struct policy *policy, const char *name);
 static void policy_add_self_address(struct policy *policy, const struct mx_addr *addr);
 
-static void check_print_summary(FILE *fp, const struct policy *policy);
+static void check_print_summary(FILE *fp, const struct policy *policy,
+				const struct daemon_settings *settings);
 static void check_print_self(FILE *fp, const struct policy *policy);
 static void check_print_names(FILE *fp, const char *label, char *const *names, size_t n);
 static void check_print_hosts(FILE *fp, const struct policy_host *hosts, size_t n);
 static void check_print_dns(FILE *fp, const struct policy *policy);
 static void check_print_mx(FILE *fp, const struct policy *policy);
-static void check_print_door(FILE *fp, const char *label, const struct policy *policy,
-			     const struct policy_socket *socket);
+static void check_print_door(FILE *fp, const char *label,
+			     const struct daemon_settings *settings,
+			     const struct door_socket *socket);
 
 int main(int argc, char **argv)
 {
@@ -191,7 +194,7 @@ static int cmd_route(int argc, char **argv)
 		rc = usage_error("route: an address or domain is required");
 		goto out;
 	}
-	if (policy_load(opt.config, &policy) < 0) {
+	if (policy_load(opt.config, &policy, NULL) < 0) {
 		rc = EX_CONFIG;
 		goto out;
 	}
@@ -371,7 +374,8 @@ static int exit_status_of(const struct answer *answers, size_t n)
 
 /* -c FILE, else the default file if present, else the defaults. Errors
  * are printed as FILE:LINE: message. */
-static int policy_load(const char *path, struct policy **out)
+/* settings, if not NULL, gets the daemon's settings (clear them after). */
+static int policy_load(const char *path, struct policy **out, struct daemon_settings *settings)
 {
 	char err[CONFIG_ERROR_MAX];
 
@@ -379,9 +383,11 @@ static int policy_load(const char *path, struct policy **out)
 		path = CONFIG_DEFAULT_FILE;
 	if (path == NULL) {
 		*out = config_defaults();
+		if (settings != NULL)
+			config_settings_defaults(settings);
 		return 0;
 	}
-	if (config_load_file(path, out, err, sizeof(err)) < 0) {
+	if (config_load_file(path, out, settings, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -428,7 +434,7 @@ static int policy_set_dns(struct policy *policy, const char *list)
 		return -1;
 	}
 	snprintf(text + used, sizeof(text) - used, "\" ]; };");
-	if (config_load_string(text, "--dns", &parsed, err, sizeof(err)) < 0) {
+	if (config_load_string(text, "--dns", &parsed, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mxpath: %s\n", err);
 		return -1;
 	}
@@ -465,6 +471,7 @@ static int cmd_check(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct daemon_settings settings;
 	const char *path = NULL;
 	struct policy *policy;
 	int c;
@@ -481,14 +488,16 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("check: unexpected argument \"%s\"", argv[optind]);
-	if (policy_load(path, &policy) < 0)
+	if (policy_load(path, &policy, &settings) < 0)
 		return EX_CONFIG;
-	check_print_summary(stdout, policy);
+	check_print_summary(stdout, policy, &settings);
 	policy_unref(&policy);
+	daemon_settings_clear(&settings);
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
-static void check_print_summary(FILE *fp, const struct policy *policy)
+static void check_print_summary(FILE *fp, const struct policy *policy,
+				const struct daemon_settings *settings)
 {
 	fprintf(fp, "%s: configuration ok\n", policy->file ? policy->file : "(defaults)");
 	check_print_self(fp, policy);
@@ -514,11 +523,11 @@ static void check_print_summary(FILE *fp, const struct policy *policy)
 	check_print_names(fp, "fallback", policy->fallback_relays, policy->n_fallback_relays);
 	check_print_dns(fp, policy);
 	check_print_mx(fp, policy);
-	check_print_door(fp, "milter", policy, &policy->milter.socket);
-	check_print_door(fp, "socketmap", policy, &policy->socketmap.socket);
-	check_print_door(fp, "control", policy, &policy->control.socket);
-	fprintf(fp, "%-14s%s:%s\n", "runs as", policy->user ? policy->user : "-",
-		policy->group ? policy->group : "-");
+	check_print_door(fp, "milter", settings, &settings->milter);
+	check_print_door(fp, "socketmap", settings, &settings->socketmap);
+	check_print_door(fp, "control", settings, &settings->control);
+	fprintf(fp, "%-14s%s:%s\n", "runs as", settings->user ? settings->user : "-",
+		settings->group ? settings->group : "-");
 }
 
 /* What the route engine will take as self: the identity sysident builds. */
@@ -589,18 +598,19 @@ static void check_print_mx(FILE *fp, const struct policy *policy)
 }
 
 /* A unix socket's owner and group default to the daemon's user and group. */
-static void check_print_door(FILE *fp, const char *label, const struct policy *policy,
-			     const struct policy_socket *socket)
+static void check_print_door(FILE *fp, const char *label,
+			     const struct daemon_settings *settings,
+			     const struct door_socket *socket)
 {
-	const char *owner = socket->owner ? socket->owner : policy->user;
-	const char *group = socket->group ? socket->group : policy->group;
+	const char *owner = socket->owner ? socket->owner : settings->user;
+	const char *group = socket->group ? socket->group : settings->group;
 
 	if (socket->spec == NULL) {
 		fprintf(fp, "%-14sdisabled\n", label);
 		return;
 	}
 	fprintf(fp, "%-14s%s", label, socket->spec);
-	if (strncmp(socket->spec, "unix:", 5) == 0)
+	if (sockspec_unix_path(socket->spec) != NULL)
 		fprintf(fp, " (%s:%s, mode %04o)", owner ? owner : "root", group ? group : "root",
 			(unsigned)socket->mode);
 	fputc('\n', fp);
@@ -615,6 +625,7 @@ static int cmd_stats(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct daemon_settings settings = { .user = NULL };
 	const char *path = NULL, *spec = NULL;
 	char err[CONFIG_ERROR_MAX];
 	struct policy *policy = NULL;
@@ -635,13 +646,14 @@ static int cmd_stats(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("stats: unexpected argument \"%s\"", argv[optind]);
 	if (spec == NULL) {
-		if (policy_load(path, &policy) < 0)
+		if (policy_load(path, &policy, &settings) < 0)
 			return EX_CONFIG;
-		spec = policy->control.socket.spec;
+		spec = settings.control.spec;
 		if (spec == NULL) {
 			fprintf(stderr, "mxpath: %s: no control socket configured (control.socket)\n",
 				policy->file ? policy->file : "(defaults)");
 			policy_unref(&policy);
+			daemon_settings_clear(&settings);
 			return EX_CONFIG;
 		}
 	}
@@ -649,5 +661,6 @@ static int cmd_stats(int argc, char **argv)
 	if (rc != EX_OK)
 		fprintf(stderr, "mxpath: %s\n", err);
 	policy_unref(&policy);
+	daemon_settings_clear(&settings);
 	return rc;
 }

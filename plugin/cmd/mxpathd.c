@@ -58,9 +58,10 @@ struct mxpathd {
 	char *pidfile;			/* -p, else the policy's; NULL: none */
 	bool foreground;
 
-	struct policy *policy;		/* the one started with: sockets come from it */
+	struct policy *policy;		/* the one started with */
+	struct daemon_settings settings;	/* the file's at start: sockets, user */
 	struct daemon_user user;
-	struct policy_socket socketmap_socket, control_socket, milter_socket;
+	struct door_socket socketmap_socket, control_socket, milter_socket;
 
 	struct evloop *loop;
 	struct router *router;
@@ -93,6 +94,7 @@ struct loop_call {
 
 struct reload_task {
 	struct policy *policy;
+	struct daemon_settings settings;
 	int rc;
 	char err[ERR_MAX];
 };
@@ -102,7 +104,8 @@ static void mxpathd_usage(FILE *out);
 static int mxpathd_check(struct mxpathd *d);
 static int mxpathd_preflight(struct mxpathd *d, enum dir_missing missing, char *err,
 			     size_t errlen);
-static int mxpathd_load_config(const char *path, struct policy **out, char *err, size_t errlen);
+static int mxpathd_load_config(const char *path, struct policy **out,
+			       struct daemon_settings *settings, char *err, size_t errlen);
 static int mxpathd_start(struct mxpathd *d);
 static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen);
 static int mxpathd_open_doors(struct mxpathd *d, char *err, size_t errlen);
@@ -126,10 +129,10 @@ static void doors_close(struct mxpathd *d, void *arg);
 static void pending_read(struct mxpathd *d, void *arg);
 static void *loop_thread_main(void *arg);
 static void *signal_thread_main(void *arg);
-static void socket_for_daemon(const struct policy_socket *in, const struct daemon_user *user,
-			      struct policy_socket *out);
+static void socket_for_daemon(const struct door_socket *in, const struct daemon_user *user,
+			      struct door_socket *out);
 static char *path_absolute(const char *path);
-static const char *door_spec(const struct policy_socket *socket);
+static const char *door_spec(const struct door_socket *socket);
 
 int main(int argc, char **argv)
 {
@@ -238,7 +241,7 @@ static int mxpathd_check(struct mxpathd *d)
 	char err[ERR_MAX];
 	int rc;
 
-	if (mxpathd_load_config(d->config_path, &d->policy, err, sizeof(err)) < 0) {
+	if (mxpathd_load_config(d->config_path, &d->policy, &d->settings, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return DAEMON_EXIT_CONFIG;
 	}
@@ -251,11 +254,12 @@ static int mxpathd_check(struct mxpathd *d)
 	return 0;
 }
 
-static int mxpathd_load_config(const char *path, struct policy **out, char *err, size_t errlen)
+static int mxpathd_load_config(const char *path, struct policy **out,
+			       struct daemon_settings *settings, char *err, size_t errlen)
 {
 	if (daemon_check_config_file(path, err, errlen) < 0)
 		return -1;
-	return config_load_file(path, out, err, errlen);
+	return config_load_file(path, out, settings, err, errlen);
 }
 
 /* ---- start-up ---- */
@@ -267,7 +271,7 @@ static int mxpathd_start(struct mxpathd *d)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (mxpathd_load_config(d->config_path, &d->policy, err, sizeof(err)) < 0) {
+	if (mxpathd_load_config(d->config_path, &d->policy, &d->settings, err, sizeof(err)) < 0) {
 		if (access(d->config_path, F_OK) < 0)
 			log_errx("%s (mxpathd never starts without a configuration; name one "
 				 "with -c FILE)", err);
@@ -299,14 +303,14 @@ static int mxpathd_start(struct mxpathd *d)
 /* Everything that can be refused before a socket is opened. */
 static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen)
 {
-	const struct policy *p = d->policy;
+	const struct daemon_settings *p = &d->settings;
 	int rc = mxpathd_preflight(d, DIR_MISSING_CREATE, err, errlen);
 
 	if (rc != 0)
 		return rc;
-	socket_for_daemon(&p->socketmap.socket, &d->user, &d->socketmap_socket);
-	socket_for_daemon(&p->control.socket, &d->user, &d->control_socket);
-	socket_for_daemon(&p->milter.socket, &d->user, &d->milter_socket);
+	socket_for_daemon(&p->socketmap, &d->user, &d->socketmap_socket);
+	socket_for_daemon(&p->control, &d->user, &d->control_socket);
+	socket_for_daemon(&p->milter, &d->user, &d->milter_socket);
 	if (chdir("/") < 0) {
 		snprintf(err, errlen, "chdir /: %s", strerror(errno));
 		return 1;
@@ -322,22 +326,22 @@ static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen)
 static int mxpathd_preflight(struct mxpathd *d, enum dir_missing missing, char *err,
 			     size_t errlen)
 {
-	const struct policy *p = d->policy;
+	const struct daemon_settings *p = &d->settings;
 
-	if (p->milter.socket.spec == NULL && p->socketmap.socket.spec == NULL) {
+	if (p->milter.spec == NULL && p->socketmap.spec == NULL) {
 		snprintf(err, errlen, "%s: neither milter.socket nor socketmap.socket is set: "
 			 "nothing to serve", d->config_path);
 		return DAEMON_EXIT_CONFIG;
 	}
 	if (d->pidfile == NULL && p->pidfile != NULL)
 		d->pidfile = xstrdup(p->pidfile);
-	if (daemon_find_user(p, &d->user, err, errlen) < 0)
+	if (daemon_find_user(p, d->config_path, &d->user, err, errlen) < 0)
 		return DAEMON_EXIT_CONFIG;
-	if (daemon_ready_socket_dir(&p->socketmap.socket, "socketmap.socket", &d->user, missing,
-				    err, errlen) < 0 ||
-	    daemon_ready_socket_dir(&p->milter.socket, "milter.socket", &d->user, missing, err,
+	if (daemon_ready_socket_dir(&p->socketmap, "socketmap.socket", &d->user, missing, err,
 				    errlen) < 0 ||
-	    daemon_ready_socket_dir(&p->control.socket, "control.socket", &d->user, missing, err,
+	    daemon_ready_socket_dir(&p->milter, "milter.socket", &d->user, missing, err,
+				    errlen) < 0 ||
+	    daemon_ready_socket_dir(&p->control, "control.socket", &d->user, missing, err,
 				    errlen) < 0 ||
 	    (d->pidfile != NULL &&
 	     daemon_ready_file_dir(d->pidfile, "pidfile", &d->user, missing, err, errlen) < 0))
@@ -372,7 +376,7 @@ static int mxpathd_open_doors(struct mxpathd *d, char *err, size_t errlen)
 	/* libmilter binds with the process umask: nobody may connect before
 	 * milter_setup() sets the mode. */
 	old_mask = umask(0177);
-	rc = milter_setup(d->router, &d->milter_socket, d->policy->milter.timeout, err, errlen);
+	rc = milter_setup(d->router, &d->milter_socket, d->settings.milter_timeout, err, errlen);
 	umask(old_mask);
 	if (rc < 0)
 		return -1;
@@ -527,12 +531,12 @@ static void mxpathd_reload(struct mxpathd *d)
 	char err[ERR_MAX], changes[256];
 
 	log_info("SIGUSR1 received: reloading %s", d->config_path);
-	if (mxpathd_load_config(d->config_path, &task.policy, err, sizeof(err)) < 0) {
+	if (mxpathd_load_config(d->config_path, &task.policy, &task.settings, err, sizeof(err)) < 0) {
 		log_errx("reload refused: %s", err);
 		daemon_stats_reloaded(false);
 		return;
 	}
-	if (daemon_restart_changes(d->policy, task.policy, changes, sizeof(changes)) > 0)
+	if (daemon_restart_changes(&d->settings, &task.settings, changes, sizeof(changes)) > 0)
 		log_warnx("reload: %s changed in %s; the running value stays until a restart",
 			  changes, d->config_path);
 	mxpathd_call_on_loop(d, reload_apply, &task);
@@ -544,6 +548,7 @@ static void mxpathd_reload(struct mxpathd *d)
 		daemon_stats_reloaded(true);
 	}
 	policy_unref(&task.policy);
+	daemon_settings_clear(&task.settings);
 }
 
 /* Loop thread: decisions in flight keep the policy they started with. */
@@ -699,6 +704,7 @@ static void mxpathd_free(struct mxpathd *d)
 	if (d->control_fd >= 0)
 		close(d->control_fd);
 	policy_unref(&d->policy);
+	daemon_settings_clear(&d->settings);
 	free(d->socketmap_socket.owner);
 	free(d->socketmap_socket.group);
 	free(d->control_socket.owner);
@@ -712,8 +718,8 @@ static void mxpathd_free(struct mxpathd *d)
 /* ---- helpers ---- */
 
 /* A socket's owner and group default to the daemon's user and group. */
-static void socket_for_daemon(const struct policy_socket *in, const struct daemon_user *user,
-			      struct policy_socket *out)
+static void socket_for_daemon(const struct door_socket *in, const struct daemon_user *user,
+			      struct door_socket *out)
 {
 	out->spec = in->spec;
 	out->mode = in->mode;
@@ -734,7 +740,7 @@ static char *path_absolute(const char *path)
 	return out;
 }
 
-static const char *door_spec(const struct policy_socket *socket)
+static const char *door_spec(const struct door_socket *socket)
 {
 	return socket->spec != NULL ? socket->spec : "off";
 }

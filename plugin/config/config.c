@@ -22,11 +22,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "mxpath/engine/address.h"
 #include "mxpath/base/common.h"
 #include "mxpath/config/config.h"
+#include "mxpath/config/sockspec.h"
 
 #define KEY_PATH_MAX 160	/* "routes[12].hosts[3].host" in messages */
 #define ACCOUNT_NAME_MAX 32	/* user and group names */
@@ -37,6 +37,7 @@
 
 struct loader {
 	const config_t *cfg;
+	struct daemon_settings *daemon;	/* base of the keys marked .daemon */
 	const char *name;	/* the file, as messages name it */
 	char *err;
 	size_t errlen;
@@ -55,6 +56,7 @@ struct key {
 	long long min, max;		/* numbers */
 	const struct key *section;	/* groups: their own keys */
 	bool required;
+	bool daemon;			/* offset is into struct daemon_settings */
 };
 
 /* Called for each string of a string list. */
@@ -69,8 +71,8 @@ struct string_list {
 
 static struct policy *config_new_defaults(void);
 static FILE *file_open(const char *path, char *err, size_t errlen);
-static int config_load(config_t *cfg, const char *name, struct policy **out, char *err,
-		       size_t errlen);
+static int config_load(config_t *cfg, const char *name, struct policy **out,
+		       struct daemon_settings *settings, char *err, size_t errlen);
 static int load_fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	MX_PRINTF(3, 4);
 static const char *file_display(const config_t *cfg, const char *file, const char *main_name,
@@ -86,7 +88,7 @@ static int load_group(struct loader *ld, const config_setting_t *group, const st
 static int check_required(struct loader *ld, const config_setting_t *group,
 			  const struct key *keys);
 static int check_policy(struct loader *ld, const struct policy *policy);
-static int check_socket(struct loader *ld, const char *section, const struct policy_socket *sock);
+static int check_socket(struct loader *ld, const char *section, const struct door_socket *sock);
 static const config_setting_t *lookup_either(const struct loader *ld, const char *a,
 					     const char *b);
 
@@ -101,8 +103,6 @@ static int count_strings(const config_setting_t *s);
 static int name_normalize(const char *text, char *out, const char **why);
 static int host_normalize(const char *text, char *out, const char **why);
 static int server_normalize(const char *text, char *out, size_t len, const char **why);
-static int port_parse(const char *text, size_t len, unsigned *port);
-static int socket_spec_check(const char *spec, const char **why);
 static int mode_from_string(const char *text, mode_t *mode);
 static int mode_from_int(long long value, bool is_hex, mode_t *mode);
 static bool is_account_name(const char *text);
@@ -159,6 +159,7 @@ static int add_address(struct loader *ld, const config_setting_t *s, const char 
 
 /* Offsets into the structs the tables fill. */
 #define POL(field) offsetof(struct policy, field)
+#define DMN(field) offsetof(struct daemon_settings, field)
 #define HOST(field) offsetof(struct policy_host, field)
 #define CLUSTER(field) offsetof(struct policy_cluster, field)
 #define ROUTE(field) offsetof(struct policy_route, field)
@@ -170,13 +171,18 @@ static int add_address(struct loader *ld, const config_setting_t *s, const char 
 #define KEY_FIELD(n, fn, field) { .name = (n), .parse = (fn), .offset = POL(field) }
 #define KEY_LIST(n, fn, field, count) \
 	{ .name = (n), .parse = (fn), .offset = POL(field), .count_offset = POL(count) }
+/* The daemon's own settings (settings.h). */
+#define KEY_DAEMON(n, fn, field) { .name = (n), .parse = (fn), .offset = DMN(field), .daemon = true }
+#define KEY_DAEMON_UINT(n, field, lo, hi) \
+	{ .name = (n), .parse = parse_uint, .offset = DMN(field), .min = (lo), .max = (hi), \
+	  .daemon = true }
 /* section starts a member path for offsetof(), which admits no parentheses. */
 /* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define KEY_SOCKET(section) \
-	KEY_FIELD("socket", parse_socket, section.socket.spec), \
-	KEY_FIELD("owner", parse_account, section.socket.owner), \
-	KEY_FIELD("group", parse_account, section.socket.group), \
-	KEY_FIELD("mode", parse_mode, section.socket.mode)
+	KEY_DAEMON("socket", parse_socket, section.spec), \
+	KEY_DAEMON("owner", parse_account, section.owner), \
+	KEY_DAEMON("group", parse_account, section.group), \
+	KEY_DAEMON("mode", parse_mode, section.mode)
 /* NOLINTEND(bugprone-macro-parentheses) */
 #define KEY_END { .name = NULL }
 
@@ -239,7 +245,7 @@ static const struct key milter_keys[] = {
 	KEY_FIELD("rewrite_clusters", parse_bool, milter.rewrite_clusters),
 	KEY_FIELD("rewrite_local", parse_name, milter.rewrite_local),
 	KEY_FIELD("trace_header", parse_bool, milter.trace_header),
-	KEY_UINT("timeout", milter.timeout, 1, 86400),
+	KEY_DAEMON_UINT("timeout", milter_timeout, 1, 86400),
 	KEY_END,
 };
 
@@ -272,9 +278,9 @@ static const struct key top_keys[] = {
 	KEY_SECTION("milter", milter_keys),
 	KEY_SECTION("socketmap", socketmap_keys),
 	KEY_SECTION("control", control_keys),
-	KEY_FIELD("user", parse_account, user),
-	KEY_FIELD("group", parse_account, group),
-	KEY_FIELD("pidfile", parse_path, pidfile),
+	KEY_DAEMON("user", parse_account, user),
+	KEY_DAEMON("group", parse_account, group),
+	KEY_DAEMON("pidfile", parse_path, pidfile),
 	KEY_END,
 };
 
@@ -291,7 +297,8 @@ static const char *const default_names[] = {
 	[DEFAULT_NOTFOUND] = "notfound",
 };
 
-static const char *const default_ignore_targets[] = { "0.0.0.0/8" };
+/* Addresses no mail server has: "this network", limited broadcast, unspecified. */
+static const char *const default_ignore_targets[] = { "0.0.0.0/8", "255.255.255.255", "::" };
 
 /* ---- entry points ---- */
 
@@ -303,7 +310,8 @@ struct policy *config_defaults(void)
 	return policy;
 }
 
-int config_load_file(const char *path, struct policy **out, char *err, size_t errlen)
+int config_load_file(const char *path, struct policy **out, struct daemon_settings *settings,
+		     char *err, size_t errlen)
 {
 	config_t cfg;
 	FILE *fp;
@@ -320,7 +328,7 @@ int config_load_file(const char *path, struct policy **out, char *err, size_t er
 	config_set_include_dir(&cfg, dirname(dir));
 	free(dir);
 	if (config_read(&cfg, fp) == CONFIG_TRUE)
-		rc = config_load(&cfg, path, out, err, errlen);
+		rc = config_load(&cfg, path, out, settings, err, errlen);
 	else
 		rc = syntax_fail(&cfg, path, err, errlen);
 	config_destroy(&cfg);
@@ -328,8 +336,8 @@ int config_load_file(const char *path, struct policy **out, char *err, size_t er
 	return rc;
 }
 
-int config_load_string(const char *text, const char *name, struct policy **out, char *err,
-		       size_t errlen)
+int config_load_string(const char *text, const char *name, struct policy **out,
+		       struct daemon_settings *settings, char *err, size_t errlen)
 {
 	config_t cfg;
 	int rc;
@@ -337,7 +345,7 @@ int config_load_string(const char *text, const char *name, struct policy **out, 
 	*out = NULL;
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) == CONFIG_TRUE)
-		rc = config_load(&cfg, name, out, err, errlen);
+		rc = config_load(&cfg, name, out, settings, err, errlen);
 	else
 		rc = syntax_fail(&cfg, name, err, errlen);
 	config_destroy(&cfg);
@@ -393,11 +401,8 @@ static struct policy *config_new_defaults(void)
 		if (cidr_parse(default_ignore_targets[i], &p->mx.ignore_targets[i]) != 0)
 			fatal("config: bad built-in CIDR %s", default_ignore_targets[i]);
 
-	p->milter.socket.mode = 0660;
 	p->milter.reject_unroutable = true;
-	p->milter.timeout = 7200;
 
-	p->socketmap.socket.mode = 0660;
 	p->socketmap.transport = xstrdup("smtp");
 	p->socketmap.mailer = xstrdup("esmtp");
 	p->socketmap.local = xstrdup("local:");
@@ -405,28 +410,42 @@ static struct policy *config_new_defaults(void)
 	p->socketmap.default_action = DEFAULT_ROUTE;
 	p->socketmap.max_connections = 1024;
 	p->socketmap.idle_timeout = 300;
-
-	p->control.socket.mode = 0600;
-
-	p->user = xstrdup("mxpath");
-	p->group = xstrdup("mxpath");
 	return p;
 }
 
-/* Applies a parsed file over the defaults, then the checks across keys. */
-static int config_load(config_t *cfg, const char *name, struct policy **out, char *err,
-		       size_t errlen)
+void config_settings_defaults(struct daemon_settings *settings)
 {
-	struct loader ld = { .cfg = cfg, .name = name, .err = err, .errlen = errlen };
+	memset(settings, 0, sizeof(*settings));
+	settings->milter.mode = 0660;
+	settings->milter_timeout = 7200;
+	settings->socketmap.mode = 0660;
+	settings->control.mode = 0600;
+	settings->user = xstrdup("mxpath");
+	settings->group = xstrdup("mxpath");
+}
+
+/* Applies a parsed file over the defaults, then the checks across keys. */
+static int config_load(config_t *cfg, const char *name, struct policy **out,
+		       struct daemon_settings *settings, char *err, size_t errlen)
+{
+	struct daemon_settings daemon;
+	struct loader ld = { .cfg = cfg, .daemon = &daemon, .name = name, .err = err,
+			     .errlen = errlen };
 	struct policy *policy = config_new_defaults();
 
+	config_settings_defaults(&daemon);
 	policy->file = xstrdup(name);
 	if (load_group(&ld, config_root_setting(cfg), top_keys, policy) != 0 ||
 	    check_policy(&ld, policy) != 0) {
 		policy_free(&policy);
+		daemon_settings_clear(&daemon);
 		return -1;
 	}
 	*out = policy;
+	if (settings != NULL)
+		*settings = daemon;
+	else
+		daemon_settings_clear(&daemon);
 	return 0;
 }
 
@@ -559,7 +578,7 @@ static int load_group(struct loader *ld, const config_setting_t *group, const st
 				break;
 		if (key->name == NULL)
 			return load_fail(ld, s, "unknown key");
-		if (key->parse(ld, s, key, base) != 0)
+		if (key->parse(ld, s, key, key->daemon ? (void *)ld->daemon : base) != 0)
 			return -1;
 	}
 	return check_required(ld, group, keys);
@@ -595,21 +614,21 @@ static int check_policy(struct loader *ld, const struct policy *policy)
 	if (!policy->mx.ipv4 && !policy->mx.ipv6)
 		return load_fail(ld, lookup_either(ld, "mx.ipv4", "mx.ipv6"),
 				 "ipv4 and ipv6 cannot both be false");
-	if (check_socket(ld, "milter", &policy->milter.socket) != 0 ||
-	    check_socket(ld, "socketmap", &policy->socketmap.socket) != 0 ||
-	    check_socket(ld, "control", &policy->control.socket) != 0)
+	if (check_socket(ld, "milter", &ld->daemon->milter) != 0 ||
+	    check_socket(ld, "socketmap", &ld->daemon->socketmap) != 0 ||
+	    check_socket(ld, "control", &ld->daemon->control) != 0)
 		return -1;
 	return 0;
 }
 
 /* Owner, group and mode are for unix sockets; on an inet one they are a mistake. */
-static int check_socket(struct loader *ld, const char *section, const struct policy_socket *sock)
+static int check_socket(struct loader *ld, const char *section, const struct door_socket *sock)
 {
 	static const char *const unix_only[] = { "owner", "group", "mode" };
 	const config_setting_t *group, *s;
 	size_t i;
 
-	if (sock->spec == NULL || strncmp(sock->spec, "inet:", 5) != 0)
+	if (sock->spec == NULL || sockspec_unix_path(sock->spec) != NULL)
 		return 0;
 	group = config_lookup(ld->cfg, section);
 	for (i = 0; i < MX_ARRAY_LEN(unix_only); i++) {
@@ -811,11 +830,12 @@ static int parse_path(struct loader *ld, const config_setting_t *s, const struct
 static int parse_socket(struct loader *ld, const config_setting_t *s, const struct key *key,
 			void *base)
 {
+	struct sockspec parsed;
 	const char *text, *why;
 
 	if (get_string(ld, s, &text) != 0)
 		return -1;
-	if (socket_spec_check(text, &why) != 0)
+	if (sockspec_parse(text, &parsed, &why) != 0)
 		return load_fail(ld, s, "bad socket \"%s\": %s", text, why);
 	field_set_string(base, key->offset, text);
 	return 0;
@@ -1190,26 +1210,11 @@ static int name_normalize(const char *text, char *out, const char **why)
  */
 static int host_normalize(const char *text, char *out, const char **why)
 {
-	char inner[MX_ADDR_TEXT_MAX + 8], canon[MX_ADDR_TEXT_MAX];
-	size_t len = strlen(text);
 	struct mx_addr addr;
-	const char *start;
 
 	if (text[0] != '[')
 		return name_normalize(text, out, why);
-	start = text + 1;
-	if (strncasecmp(start, "IPv6:", 5) == 0)
-		start += 5;
-	*why = "malformed address literal";
-	if (len < 3 || text[len - 1] != ']' || (size_t)(text + len - 1 - start) >= sizeof(inner))
-		return -1;
-	memcpy(inner, start, (size_t)(text + len - 1 - start));
-	inner[text + len - 1 - start] = '\0';
-	if (addr_parse(inner, &addr) != 0)
-		return -1;
-	addr_format(&addr, canon, sizeof(canon));
-	snprintf(out, MX_NAME_BUF, "[%s%s]", addr.family == AF_INET6 ? "IPv6:" : "", canon);
-	return 0;
+	return addr_literal_parse(text, strlen(text), true, &addr, out, why);
 }
 
 /* "ADDR", "ADDR:PORT" (IPv4), "IPV6", "[ADDR]:PORT"; out is the canonical form. */
@@ -1243,7 +1248,7 @@ static int server_normalize(const char *text, char *out, size_t len, const char 
 		*why = "not an IP address";
 		return -1;
 	}
-	if (port_text != NULL && port_parse(port_text, strlen(port_text), &port) != 0) {
+	if (port_text != NULL && sockspec_parse_port(port_text, strlen(port_text), &port) != 0) {
 		*why = "bad port: expected 1..65535";
 		return -1;
 	}
@@ -1255,58 +1260,6 @@ static int server_normalize(const char *text, char *out, size_t len, const char 
 	else
 		snprintf(out, len, "%s:%u", canon, port);
 	return 0;
-}
-
-/* 1..65535 in decimal, nothing else. */
-static int port_parse(const char *text, size_t len, unsigned *port)
-{
-	unsigned long value = 0;
-	size_t i;
-
-	if (len == 0 || len > 5)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return -1;
-		value = value * 10 + (unsigned long)(text[i] - '0');
-	}
-	if (value < 1 || value > 65535)
-		return -1;
-	*port = (unsigned)value;
-	return 0;
-}
-
-/* "unix:/absolute/path" or "inet:PORT" / "inet:PORT@HOST" (an address or a name). */
-static int socket_spec_check(const char *spec, const char **why)
-{
-	char name[MX_NAME_BUF];
-	struct sockaddr_un sun;
-	struct mx_addr addr;
-	const char *at, *host;
-	unsigned port;
-
-	if (strncmp(spec, "unix:", 5) == 0) {
-		*why = "unix socket path must be absolute";
-		if (spec[5] != '/' || has_control(spec))
-			return -1;
-		*why = "unix socket path too long";
-		return strlen(spec + 5) < sizeof(sun.sun_path) ? 0 : -1;
-	}
-	*why = "expected unix:/path or inet:PORT@HOST";
-	if (strncmp(spec, "inet:", 5) != 0)
-		return -1;
-	at = strchr(spec + 5, '@');
-	if (port_parse(spec + 5, at ? (size_t)(at - spec - 5) : strlen(spec + 5), &port) != 0) {
-		*why = "bad port: expected 1..65535";
-		return -1;
-	}
-	if (at == NULL)
-		return 0;
-	host = at + 1;
-	if (addr_parse(host, &addr) == 0 || domain_normalize(host, strlen(host), name, why) == 0)
-		return 0;
-	*why = "bad host after '@': expected an address or a name";
-	return -1;
 }
 
 static int mode_from_string(const char *text, mode_t *mode)

@@ -50,7 +50,7 @@
 #include "mxpath/dns/cache.h"
 #include "mxpath/base/common.h"
 
-#define CACHE_NONE UINT32_MAX		/* no entry, no page */
+#define CACHE_ID_NONE UINT32_MAX	/* no entry, no page */
 #define CACHE_NOT_FOUND SIZE_MAX	/* no slot */
 #define CACHE_SLOTS_MIN 64
 #define CACHE_LOAD_NUM 4		/* the index grows beyond 4/5 full */
@@ -62,7 +62,7 @@
 #define CACHE_PAGE_UNITS (1u << CACHE_OFFSET_BITS)
 #define CACHE_PAGE_SIZE ((size_t)CACHE_PAGE_UNITS * CACHE_UNIT)	/* 8 KiB */
 #define CACHE_CLASS_MAX 128		/* units: larger entries get their own page */
-#define CACHE_PAGES_MAX (CACHE_NONE >> CACHE_OFFSET_BITS)	/* keeps CACHE_NONE free */
+#define CACHE_PAGES_MAX (CACHE_ID_NONE >> CACHE_OFFSET_BITS)	/* keeps CACHE_ID_NONE free */
 #define CACHE_BLOCK_NONE UINT16_MAX	/* end of a page's free blocks */
 
 /* An answer's records are aligned within its block; moving the block to an
@@ -75,8 +75,8 @@ static_assert(alignof(struct dns_answer) <= CACHE_UNIT, "answers need more align
 
 /* The header; then the name and its NUL; then, aligned, the answer. */
 struct cache_entry {
-	uint32_t lru_prev;		/* id of the more recently used, or CACHE_NONE */
-	uint32_t lru_next;		/* id of the less recently used, or CACHE_NONE */
+	uint32_t lru_prev;		/* id of the more recently used, or CACHE_ID_NONE */
+	uint32_t lru_next;		/* id of the less recently used, or CACHE_ID_NONE */
 	uint32_t expires;		/* second: fresh before it */
 	uint32_t stale_until;		/* second: may be served stale before it */
 	unsigned channel;
@@ -86,7 +86,7 @@ struct cache_entry {
 	char name[];
 };
 
-/* A slot of the index; id CACHE_NONE is an empty slot. */
+/* A slot of the index; id CACHE_ID_NONE is an empty slot. */
 struct cache_slot {
 	uint32_t tag;			/* the high half of the key's hash */
 	uint32_t id;
@@ -100,7 +100,7 @@ struct cache_slot {
  */
 struct cache_page {
 	char *base;			/* NULL: the number is not in use */
-	uint32_t prev, next;		/* page numbers, or CACHE_NONE */
+	uint32_t prev, next;		/* page numbers, or CACHE_ID_NONE */
 	uint16_t units;			/* block size */
 	uint16_t live;			/* blocks in use */
 	uint16_t free_block;		/* offset of a freed block, or CACHE_BLOCK_NONE */
@@ -183,10 +183,10 @@ struct dns_cache *cache_new(const struct cache_limits *limits)
 	cache->n_slots = CACHE_SLOTS_MIN;
 	cache->slots = xreallocarray(NULL, cache->n_slots, sizeof(*cache->slots));
 	cache_index_clear(cache->slots, cache->n_slots);
-	cache->spare_pages = CACHE_NONE;
+	cache->spare_pages = CACHE_ID_NONE;
 	for (size_t i = 0; i < MX_ARRAY_LEN(cache->with_room); i++)
-		cache->with_room[i] = CACHE_NONE;
-	cache->lru_head = cache->lru_tail = CACHE_NONE;
+		cache->with_room[i] = CACHE_ID_NONE;
+	cache->lru_head = cache->lru_tail = CACHE_ID_NONE;
 	cache_init_hash_key(cache);
 	return cache;
 }
@@ -209,13 +209,13 @@ void cache_set_limits(struct dns_cache *cache, const struct cache_limits *limits
 }
 
 enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_type type,
-			    const char *name, uint64_t now_ms, struct route_answer *out)
+			    const char *name, uint64_t now_ms, struct dns_lookup_result *out)
 {
 	size_t len = strlen(name);
 	uint32_t now = cache_second(now_ms);
 	size_t pos = CACHE_NOT_FOUND;
 	struct cache_entry *entry = NULL;
-	uint32_t id = CACHE_NONE;
+	uint32_t id = CACHE_ID_NONE;
 
 	if (len <= MX_NAME_MAX)
 		pos = cache_index_find(cache, cache_tag(cache, channel, type, name, len), channel,
@@ -272,7 +272,7 @@ void cache_put(struct dns_cache *cache, unsigned channel, enum dns_type type, co
 		cache_evict_to(cache, cache->limits.max_entries - 1);
 	id = cache_entry_new(cache, channel, type, name, len, answer);
 	dns_answer_free(&answer);
-	if (id != CACHE_NONE)
+	if (id != CACHE_ID_NONE)
 		cache_insert(cache, tag, id, now);
 }
 
@@ -280,7 +280,7 @@ void cache_flush(struct dns_cache *cache)
 {
 	cache_pages_free(cache);
 	cache_index_clear(cache->slots, cache->n_slots);
-	cache->lru_head = cache->lru_tail = CACHE_NONE;
+	cache->lru_head = cache->lru_tail = CACHE_ID_NONE;
 	cache->stats.entries = 0;
 	cache->stats.bytes = 0;
 }
@@ -387,7 +387,7 @@ static size_t cache_index_find(const struct dns_cache *cache, uint32_t tag, unsi
 	for (size_t pos = tag & mask, distance = 0;; pos = (pos + 1) & mask, distance++) {
 		const struct cache_slot *slot = &cache->slots[pos];
 
-		if (slot->id == CACHE_NONE || ((pos - slot->tag) & mask) < distance)
+		if (slot->id == CACHE_ID_NONE || ((pos - slot->tag) & mask) < distance)
 			return CACHE_NOT_FOUND;
 		if (slot->tag == tag &&
 		    cache_entry_has_key(cache_entry_at(cache, slot->id), channel, type, name, len))
@@ -415,7 +415,7 @@ static void cache_index_insert(struct dns_cache *cache, struct cache_slot slot)
 		struct cache_slot *at = &cache->slots[pos];
 		size_t its_distance = (pos - at->tag) & mask;
 
-		if (at->id == CACHE_NONE) {
+		if (at->id == CACHE_ID_NONE) {
 			*at = slot;
 			return;
 		}
@@ -438,12 +438,12 @@ static void cache_index_delete(struct dns_cache *cache, size_t pos)
 		size_t next = (pos + 1) & mask;
 		const struct cache_slot *slot = &cache->slots[next];
 
-		if (slot->id == CACHE_NONE || (slot->tag & mask) == next)
+		if (slot->id == CACHE_ID_NONE || (slot->tag & mask) == next)
 			break;
 		cache->slots[pos] = *slot;
 		pos = next;
 	}
-	cache->slots[pos].id = CACHE_NONE;
+	cache->slots[pos].id = CACHE_ID_NONE;
 }
 
 /* Doubles the slots; their tags say where they go, no entry is read. */
@@ -456,7 +456,7 @@ static void cache_index_grow(struct dns_cache *cache)
 	cache->slots = xreallocarray(NULL, cache->n_slots, sizeof(*cache->slots));
 	cache_index_clear(cache->slots, cache->n_slots);
 	for (size_t i = 0; i < old_n; i++) {
-		if (old[i].id != CACHE_NONE)
+		if (old[i].id != CACHE_ID_NONE)
 			cache_index_insert(cache, old[i]);
 	}
 	free(old);
@@ -465,7 +465,7 @@ static void cache_index_grow(struct dns_cache *cache)
 static void cache_index_clear(struct cache_slot *slots, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		slots[i] = (struct cache_slot){ .tag = 0, .id = CACHE_NONE };
+		slots[i] = (struct cache_slot){ .tag = 0, .id = CACHE_ID_NONE };
 }
 
 /* --- entries in the index and the LRU -------------------------------------- */
@@ -517,7 +517,7 @@ static void cache_evict_to(struct dns_cache *cache, size_t max_entries)
 
 /* --- entries and the answers inside them ---------------------------------- */
 
-/* A new entry holding a copy of answer, or CACHE_NONE if no id is left. */
+/* A new entry holding a copy of answer, or CACHE_ID_NONE if no id is left. */
 static uint32_t cache_entry_new(struct dns_cache *cache, unsigned channel, enum dns_type type,
 				const char *name, size_t len, const struct dns_answer *answer)
 {
@@ -525,8 +525,8 @@ static uint32_t cache_entry_new(struct dns_cache *cache, unsigned channel, enum 
 	uint32_t id = cache_block_alloc(cache, cache_answer_offset(len) + answer_size);
 	struct cache_entry *entry;
 
-	if (id == CACHE_NONE)
-		return CACHE_NONE;
+	if (id == CACHE_ID_NONE)
+		return CACHE_ID_NONE;
 	entry = cache_entry_at(cache, id);
 	memset(entry, 0, sizeof(*entry));
 	entry->channel = channel;
@@ -661,24 +661,24 @@ static void cache_lru_unlink(struct dns_cache *cache, uint32_t id)
 {
 	struct cache_entry *entry = cache_entry_at(cache, id);
 
-	if (entry->lru_prev != CACHE_NONE)
+	if (entry->lru_prev != CACHE_ID_NONE)
 		cache_entry_at(cache, entry->lru_prev)->lru_next = entry->lru_next;
 	else
 		cache->lru_head = entry->lru_next;
-	if (entry->lru_next != CACHE_NONE)
+	if (entry->lru_next != CACHE_ID_NONE)
 		cache_entry_at(cache, entry->lru_next)->lru_prev = entry->lru_prev;
 	else
 		cache->lru_tail = entry->lru_prev;
-	entry->lru_prev = entry->lru_next = CACHE_NONE;
+	entry->lru_prev = entry->lru_next = CACHE_ID_NONE;
 }
 
 static void cache_lru_push_front(struct dns_cache *cache, uint32_t id)
 {
 	struct cache_entry *entry = cache_entry_at(cache, id);
 
-	entry->lru_prev = CACHE_NONE;
+	entry->lru_prev = CACHE_ID_NONE;
 	entry->lru_next = cache->lru_head;
-	if (cache->lru_head != CACHE_NONE)
+	if (cache->lru_head != CACHE_ID_NONE)
 		cache_entry_at(cache, cache->lru_head)->lru_prev = id;
 	else
 		cache->lru_tail = id;
@@ -699,7 +699,7 @@ static void cache_lru_touch(struct dns_cache *cache, uint32_t id, uint32_t now)
 
 /* --- pages and blocks -------------------------------------------------------- */
 
-/* The id of a new block of at least size octets, or CACHE_NONE if none is left. */
+/* The id of a new block of at least size octets, or CACHE_ID_NONE if none is left. */
 static uint32_t cache_block_alloc(struct dns_cache *cache, size_t size)
 {
 	size_t units = (size + CACHE_UNIT - 1) / CACHE_UNIT;
@@ -709,13 +709,13 @@ static uint32_t cache_block_alloc(struct dns_cache *cache, size_t size)
 
 	if (units > CACHE_CLASS_MAX) {
 		number = cache_page_new(cache, units, size);
-		return number == CACHE_NONE ? CACHE_NONE : number << CACHE_OFFSET_BITS;
+		return number == CACHE_ID_NONE ? CACHE_ID_NONE : number << CACHE_OFFSET_BITS;
 	}
 	number = cache->with_room[units];
-	if (number == CACHE_NONE) {
+	if (number == CACHE_ID_NONE) {
 		number = cache_page_new(cache, units, size);
-		if (number == CACHE_NONE)
-			return CACHE_NONE;
+		if (number == CACHE_ID_NONE)
+			return CACHE_ID_NONE;
 		cache_room_push(cache, number);
 	}
 	page = &cache->pages[number];
@@ -757,7 +757,7 @@ static void cache_block_free(struct dns_cache *cache, uint32_t id)
 /*
  * A page for blocks of units (CACHE_PAGE_SIZE octets), or for one large
  * block of size octets (units above CACHE_CLASS_MAX). Its number, or
- * CACHE_NONE when every number is taken (32 GiB of pages).
+ * CACHE_ID_NONE when every number is taken (32 GiB of pages).
  */
 static uint32_t cache_page_new(struct dns_cache *cache, size_t units, size_t size)
 {
@@ -765,7 +765,7 @@ static uint32_t cache_page_new(struct dns_cache *cache, size_t units, size_t siz
 	struct cache_page *page;
 	uint32_t number = cache->spare_pages;
 
-	if (number != CACHE_NONE) {
+	if (number != CACHE_ID_NONE) {
 		cache->spare_pages = cache->pages[number].next;
 	} else if (cache->n_pages < CACHE_PAGES_MAX) {
 		if (cache->n_pages == cache->cap_pages) {
@@ -775,11 +775,11 @@ static uint32_t cache_page_new(struct dns_cache *cache, size_t units, size_t siz
 		}
 		number = cache->n_pages++;
 	} else {
-		return CACHE_NONE;
+		return CACHE_ID_NONE;
 	}
 	page = &cache->pages[number];
 	page->base = xmalloc(is_large ? size : CACHE_PAGE_SIZE);
-	page->prev = page->next = CACHE_NONE;
+	page->prev = page->next = CACHE_ID_NONE;
 	page->units = is_large ? 0 : (uint16_t)units;
 	page->live = is_large ? 1 : 0;
 	page->free_block = CACHE_BLOCK_NONE;
@@ -810,9 +810,9 @@ static void cache_room_push(struct dns_cache *cache, uint32_t number)
 	struct cache_page *page = &cache->pages[number];
 	uint32_t *head = &cache->with_room[page->units];
 
-	page->prev = CACHE_NONE;
+	page->prev = CACHE_ID_NONE;
 	page->next = *head;
-	if (*head != CACHE_NONE)
+	if (*head != CACHE_ID_NONE)
 		cache->pages[*head].prev = number;
 	*head = number;
 }
@@ -821,13 +821,13 @@ static void cache_room_unlink(struct dns_cache *cache, uint32_t number)
 {
 	struct cache_page *page = &cache->pages[number];
 
-	if (page->prev != CACHE_NONE)
+	if (page->prev != CACHE_ID_NONE)
 		cache->pages[page->prev].next = page->next;
 	else
 		cache->with_room[page->units] = page->next;
-	if (page->next != CACHE_NONE)
+	if (page->next != CACHE_ID_NONE)
 		cache->pages[page->next].prev = page->prev;
-	page->prev = page->next = CACHE_NONE;
+	page->prev = page->next = CACHE_ID_NONE;
 }
 
 /* Frees every page and forgets the numbers. */
@@ -838,7 +838,7 @@ static void cache_pages_free(struct dns_cache *cache)
 	free(cache->pages);
 	cache->pages = NULL;
 	cache->n_pages = cache->cap_pages = 0;
-	cache->spare_pages = CACHE_NONE;
+	cache->spare_pages = CACHE_ID_NONE;
 	for (size_t i = 0; i < MX_ARRAY_LEN(cache->with_room); i++)
-		cache->with_room[i] = CACHE_NONE;
+		cache->with_room[i] = CACHE_ID_NONE;
 }

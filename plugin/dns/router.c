@@ -82,9 +82,9 @@ struct lookup_ctx {
 	size_t n_misses, cap_misses;
 };
 
-/* A decision waiting for DNS answers. */
-struct decision {
-	struct decision *prev, *next;	/* router->decisions */
+/* A recipient whose route waits for DNS answers (each pass is a route_decide()). */
+struct waiting_route {
+	struct waiting_route *prev, *next;	/* router->waiting */
 	struct router *router;
 	struct router_gen *gen;
 	router_done_fn done;
@@ -111,7 +111,7 @@ struct router {
 	struct route *scratch;		/* warm decisions decide here */
 	bool scratch_busy;
 	bool closing;
-	struct decision *decisions;	/* waiting for DNS */
+	struct waiting_route *waiting;	/* waiting for DNS */
 	uint32_t rng[4];
 	struct router_stats stats;	/* decisions and per-decision cache state */
 	struct resolver_stats retired;	/* counters of freed resolvers */
@@ -144,27 +144,25 @@ static enum route_status router_run_engine(struct router *router, struct router_
 					   const char *recipient, const char *self_extra,
 					   struct lookup_ctx *ctx, struct route *route);
 static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const char *name,
-			  struct route_answer *out);
+			  struct dns_lookup_result *out);
 static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
-			 const char *name, struct route_answer *out);
+			 const char *name, struct dns_lookup_result *out);
 static void lookup_record_miss(struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
 			       const char *name);
 static struct route *router_borrow_route(struct router *router);
 static void router_return_route(struct router *router, struct route *route);
 static void router_count(struct router *router, const struct route *route);
 
-static struct decision *decision_new(struct router *router, struct router_gen *gen,
+static struct waiting_route *waiting_new(struct router *router, struct router_gen *gen,
 				     const char *recipient, const char *self_extra,
 				     struct route *out, router_done_fn done, void *arg);
-static void decision_ask(struct decision *d, struct lookup_ctx *ctx);
-static void decision_on_answer(void *arg, unsigned channel, enum dns_type type,
+static void waiting_ask(struct waiting_route *d, struct lookup_ctx *ctx);
+static void waiting_on_answer(void *arg, unsigned channel, enum dns_type type,
 			       const char *name, const struct dns_answer *answer);
-static void decision_pass(struct decision *d);
-static void decision_finish(struct decision *d, struct route *route, bool asked);
-static void decision_give_up(struct decision *d, const char *why);
-static void decision_free(struct decision *d);
-static void route_set_tempfail(struct route *route, const char *recipient, const char *why);
-static void route_set_text(struct route *route, const char *fmt, ...) MX_PRINTF(2, 3);
+static void waiting_pass(struct waiting_route *d);
+static void waiting_finish(struct waiting_route *d, struct route *route, bool asked);
+static void waiting_give_up(struct waiting_route *d, const char *why);
+static void waiting_free(struct waiting_route *d);
 
 static void rng_seed(uint32_t state[4]);
 static uint32_t rotl32(uint32_t x, int k);
@@ -410,7 +408,7 @@ static void router_decide_into(struct router *router, const char *recipient,
 	struct router_gen *gen = router->current;
 	struct lookup_ctx ctx = { 0 };
 	struct route *route = out != NULL ? out : router_borrow_route(router);
-	struct decision *d;
+	struct waiting_route *d;
 
 	if (router_run_engine(router, gen, recipient, self_extra, &ctx, route) == ROUTE_DONE) {
 		free(ctx.misses);
@@ -422,8 +420,8 @@ static void router_decide_into(struct router *router, const char *recipient,
 	}
 	if (out == NULL)
 		router_return_route(router, route);
-	d = decision_new(router, gen, recipient, self_extra, out, done, arg);
-	decision_ask(d, &ctx);
+	d = waiting_new(router, gen, recipient, self_extra, out, done, arg);
+	waiting_ask(d, &ctx);
 }
 
 static enum route_status router_run_engine(struct router *router, struct router_gen *gen,
@@ -450,7 +448,7 @@ static enum route_status router_run_engine(struct router *router, struct router_
 }
 
 static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const char *name,
-			  struct route_answer *out)
+			  struct dns_lookup_result *out)
 {
 	struct lookup_ctx *ctx = arg;
 
@@ -464,7 +462,7 @@ static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const
 }
 
 static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
-			 const char *name, struct route_answer *out)
+			 const char *name, struct dns_lookup_result *out)
 {
 	for (size_t i = 0; i < ctx->n_fetched; i++) {
 		const struct fetched *f = &ctx->fetched[i];
@@ -536,13 +534,13 @@ static void router_count(struct router *router, const struct route *route)
 
 /* ---- decisions waiting for DNS ---- */
 
-static struct decision *decision_new(struct router *router, struct router_gen *gen,
+static struct waiting_route *waiting_new(struct router *router, struct router_gen *gen,
 				     const char *recipient, const char *self_extra,
 				     struct route *out, router_done_fn done, void *arg)
 {
 	size_t rlen = strlen(recipient) + 1;
 	size_t slen = self_extra != NULL ? strlen(self_extra) + 1 : 0;
-	struct decision *d = xcalloc(1, sizeof(*d) + rlen + slen);
+	struct waiting_route *d = xcalloc(1, sizeof(*d) + rlen + slen);
 
 	d->router = router;
 	d->gen = gen;
@@ -558,10 +556,10 @@ static struct decision *decision_new(struct router *router, struct router_gen *g
 	}
 	d->passes = 1;
 	router->stats.pending++;
-	d->next = router->decisions;
+	d->next = router->waiting;
 	if (d->next != NULL)
 		d->next->prev = d;
-	router->decisions = d;
+	router->waiting = d;
 	return d;
 }
 
@@ -570,7 +568,7 @@ static struct decision *decision_new(struct router *router, struct router_gen *g
  * answer may come back before resolver_query() returns, so one extra
  * count keeps the pass open until all are sent.
  */
-static void decision_ask(struct decision *d, struct lookup_ctx *ctx)
+static void waiting_ask(struct waiting_route *d, struct lookup_ctx *ctx)
 {
 	struct resolver *resolver = d->gen->dns->resolver;
 
@@ -581,23 +579,23 @@ static void decision_ask(struct decision *d, struct lookup_ctx *ctx)
 	ctx->misses = NULL;
 	if (d->n_questions == 0) {
 		/* The engine is pending on nothing: a bug, not a DNS problem. */
-		decision_give_up(d, "the route engine asked for nothing");
+		waiting_give_up(d, "the route engine asked for nothing");
 		return;
 	}
 	d->outstanding = (unsigned)d->n_questions + 1;
 	for (size_t i = 0; i < d->n_questions; i++) {
 		const struct question *q = &d->questions[i];
 
-		resolver_query(resolver, q->channel, q->type, q->name, decision_on_answer, d);
+		resolver_query(resolver, q->channel, q->type, q->name, waiting_on_answer, d);
 	}
 	if (--d->outstanding == 0)
-		decision_pass(d);
+		waiting_pass(d);
 }
 
-static void decision_on_answer(void *arg, unsigned channel, enum dns_type type,
+static void waiting_on_answer(void *arg, unsigned channel, enum dns_type type,
 			       const char *name, const struct dns_answer *answer)
 {
-	struct decision *d = arg;
+	struct waiting_route *d = arg;
 	struct router *router = d->router;
 	struct fetched *f;
 
@@ -614,37 +612,37 @@ static void decision_on_answer(void *arg, unsigned channel, enum dns_type type,
 		cache_put(router->cache, channel, type, name, dns_answer_copy(answer),
 			  evloop_now_ms(router->loop));
 	if (--d->outstanding == 0)
-		decision_pass(d);
+		waiting_pass(d);
 }
 
-static void decision_pass(struct decision *d)
+static void waiting_pass(struct waiting_route *d)
 {
 	struct router *router = d->router;
 	struct lookup_ctx ctx = { .fetched = d->fetched, .n_fetched = d->n_fetched };
 	struct route *route;
 
 	if (router->closing) {
-		decision_give_up(d, "mxpath is shutting down");
+		waiting_give_up(d, "mxpath is shutting down");
 		return;
 	}
 	if (++d->passes > PASSES_MAX) {
-		decision_give_up(d, NULL);
+		waiting_give_up(d, NULL);
 		return;
 	}
 	route = d->out != NULL ? d->out : router_borrow_route(router);
 	if (router_run_engine(router, d->gen, d->recipient, d->self_extra, &ctx, route) ==
 	    ROUTE_DONE) {
 		free(ctx.misses);
-		decision_finish(d, route, true);
+		waiting_finish(d, route, true);
 		return;
 	}
 	if (d->out == NULL)
 		router_return_route(router, route);
-	decision_ask(d, &ctx);
+	waiting_ask(d, &ctx);
 }
 
 /* A decision that sent queries was a cache miss, unless it is stale. */
-static void decision_finish(struct decision *d, struct route *route, bool asked)
+static void waiting_finish(struct waiting_route *d, struct route *route, bool asked)
 {
 	struct router *router = d->router;
 
@@ -654,26 +652,26 @@ static void decision_finish(struct decision *d, struct route *route, bool asked)
 	d->done(d->arg, route);
 	if (d->out == NULL)
 		router_return_route(router, route);
-	decision_free(d);
+	waiting_free(d);
 }
 
-static void decision_give_up(struct decision *d, const char *why)
+static void waiting_give_up(struct waiting_route *d, const char *why)
 {
 	struct route *route = d->out != NULL ? d->out : router_borrow_route(d->router);
 
 	route_set_tempfail(route, d->recipient, why);
 	route->cache = CACHE_MISS;
-	decision_finish(d, route, true);
+	waiting_finish(d, route, true);
 }
 
-static void decision_free(struct decision *d)
+static void waiting_free(struct waiting_route *d)
 {
 	struct router *router = d->router;
 
 	if (d->prev != NULL)
 		d->prev->next = d->next;
 	else
-		router->decisions = d->next;
+		router->waiting = d->next;
 	if (d->next != NULL)
 		d->next->prev = d->prev;
 	router->stats.pending--;
@@ -683,38 +681,6 @@ static void decision_free(struct decision *d)
 	free(d->questions);
 	gen_unref(router, &d->gen);
 	free(d);
-}
-
-/* 451 4.4.3: the route could not be decided now; why NULL: no convergence. */
-static void route_set_tempfail(struct route *route, const char *recipient, const char *why)
-{
-	struct recipient rcpt;
-	const char *bad;
-
-	memset(route, 0, offsetof(struct route, hops));
-	route->n_hops = route->n_addrs = route->n_pruned = 0;
-	route->self_listed = false;
-	route->ttl = 0;
-	if (recipient_parse(recipient, &rcpt, &bad) == 0)
-		snprintf(route->domain, sizeof(route->domain), "%s", rcpt.domain);
-	route->action = ROUTE_TEMPFAIL;
-	route->rule = RULE_MX;
-	route->reply.code = 451;
-	snprintf(route->reply.status, sizeof(route->reply.status), "4.4.3");
-	if (why != NULL)
-		route_set_text(route, "%s", why);
-	else
-		route_set_text(route, "DNS lookups for %s did not converge", route->domain);
-}
-
-/* A long domain cuts the text short; the reply stays well-formed. */
-static void route_set_text(struct route *route, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(route->reply.text, sizeof(route->reply.text), fmt, ap);
-	va_end(ap);
 }
 
 /* ---- any thread ---- */

@@ -36,10 +36,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +52,7 @@
 #include <libmilter/mfapi.h>
 
 #include "mxpath/base/common.h"
+#include "mxpath/config/sockspec.h"
 #include "mxpath/doors/milter.h"
 #include "mxpath/engine/policy.h"
 #include "mxpath/engine/route.h"
@@ -66,8 +65,6 @@
 #define MILTER_LOG_HOPS_MAX 512		/* bytes of the hop list in a log line */
 #define MILTER_ESMTP_MAX 2048		/* bytes of RCPT parameters kept for a rewrite */
 #define MILTER_DRAIN_MS 30000		/* milter_run() waits this long for callbacks */
-#define MILTER_DEFAULT_TEMP_CODE 451
-#define MILTER_DEFAULT_TEMP_STATUS "4.4.3"
 #define MILTER_DEFAULT_TEMP_TEXT "Temporary failure looking up the recipient's route"
 
 /* What rewriting needs from the MTA; ADDRCPT_PAR stands in for ADDRCPT. */
@@ -154,7 +151,6 @@ static void trace_add_entry(struct trace *t, const struct rcpt_entry *e, bool mo
 static void trace_add(struct trace *t, const char *token, bool space);
 
 static void text_copy_printable(char *dst, size_t size, const char *src, bool no_percent);
-static int socket_set_access(const struct policy_socket *socket, char *err, size_t errlen);
 static void stat_add(atomic_uint_fast64_t *counter);
 
 static struct smfiDesc milter_desc = {
@@ -197,16 +193,24 @@ static atomic_ulong missing_logged;	/* SMFIF_* already reported as missing */
 static atomic_bool stopping;		/* smfi_main() returned: leave the router alone */
 static atomic_uint active_callbacks;	/* callbacks that may touch the router */
 
-int milter_setup(struct router *router, const struct policy_socket *socket, unsigned timeout,
+int milter_setup(struct router *router, const struct door_socket *socket, unsigned timeout,
 		 char *err, size_t errlen)
 {
+	char conn[SOCKSPEC_PATH_MAX + MX_NAME_BUF + 16], why[256];
+	struct sockspec spec;
+	const char *bad;
+
 	if (socket == NULL || socket->spec == NULL) {
 		snprintf(err, errlen, "milter.socket: not set");
 		return -1;
 	}
 	milter_router = router;
-	/* libmilter copies the string; its prototype just lacks the const. */
-	if (smfi_setconn((char *)socket->spec) == MI_FAILURE) {
+	if (sockspec_parse(socket->spec, &spec, &bad) < 0 ||
+	    sockspec_libmilter(&spec, conn, sizeof(conn)) < 0) {
+		snprintf(err, errlen, "milter.socket: %s: not a valid socket", socket->spec);
+		return -1;
+	}
+	if (smfi_setconn(conn) == MI_FAILURE) {
 		snprintf(err, errlen, "milter.socket: %s: not a valid milter socket",
 			 socket->spec);
 		return -1;
@@ -221,7 +225,12 @@ int milter_setup(struct router *router, const struct policy_socket *socket, unsi
 		snprintf(err, errlen, "milter.socket: %s: cannot listen", socket->spec);
 		return -1;
 	}
-	return socket_set_access(socket, err, errlen);
+	if (spec.kind != SOCKSPEC_UNIX ||
+	    sockspec_set_access(spec.path, socket->owner, socket->group, socket->mode, why,
+				sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "milter.socket: %s", why);
+	return -1;
 }
 
 int milter_run(void)
@@ -673,6 +682,7 @@ static void rcpt_entry_clear(struct rcpt_entry *e)
 static sfsistat verdict_apply(SMFICTX *ctx, const struct route *route, bool enforce)
 {
 	const struct smtp_reply *r = &route->reply;
+	struct smtp_reply fallback;
 
 	switch (route->action) {
 	case ROUTE_RELAY:
@@ -689,11 +699,11 @@ static sfsistat verdict_apply(SMFICTX *ctx, const struct route *route, bool enfo
 	case ROUTE_TEMPFAIL:
 		break;
 	}
-	if (r->code >= 400 && r->code <= 499)
-		reply_set(ctx, r->code, r->status, r->text);
-	else
-		reply_set(ctx, MILTER_DEFAULT_TEMP_CODE, MILTER_DEFAULT_TEMP_STATUS,
-			  MILTER_DEFAULT_TEMP_TEXT);
+	if (r->code < 400 || r->code > 499) {
+		smtp_reply_set(&fallback, REPLY_TEMPFAIL, "%s", MILTER_DEFAULT_TEMP_TEXT);
+		r = &fallback;
+	}
+	reply_set(ctx, r->code, r->status, r->text);
 	return SMFIS_TEMPFAIL;
 }
 
@@ -888,50 +898,6 @@ static void text_copy_printable(char *dst, size_t size, const char *src, bool no
 		dst[i] = (char)(c < 0x20 || c == 0x7f || (no_percent && c == '%') ? '?' : c);
 	}
 	dst[i] = '\0';
-}
-
-/* A unix socket gets the configured owner, group and mode. */
-static int socket_set_access(const struct policy_socket *socket, char *err, size_t errlen)
-{
-	const char *path = NULL;
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
-
-	if (strncmp(socket->spec, "unix:", 5) == 0)
-		path = socket->spec + 5;
-	else if (strncmp(socket->spec, "local:", 6) == 0)
-		path = socket->spec + 6;
-	if (path == NULL)
-		return 0;
-	if (socket->owner != NULL) {
-		struct passwd *pw = getpwnam(socket->owner);
-
-		if (pw == NULL) {
-			snprintf(err, errlen, "milter.socket: %s: no user %s", socket->spec,
-				 socket->owner);
-			return -1;
-		}
-		uid = pw->pw_uid;
-	}
-	if (socket->group != NULL) {
-		struct group *gr = getgrnam(socket->group);
-
-		if (gr == NULL) {
-			snprintf(err, errlen, "milter.socket: %s: no group %s", socket->spec,
-				 socket->group);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) == -1) {
-		snprintf(err, errlen, "milter.socket: chown %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (socket->mode != 0 && chmod(path, socket->mode) == -1) {
-		snprintf(err, errlen, "milter.socket: chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 static void stat_add(atomic_uint_fast64_t *counter)

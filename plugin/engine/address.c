@@ -27,8 +27,6 @@ static int recipient_strip(const char **text, size_t *len, const char **why);
 static void recipient_skip_route(const char **text, size_t *len);
 static int recipient_parse_domain(const char *text, size_t len, struct recipient *out,
 				  const char **why);
-static int literal_parse(const char *text, size_t len, struct mx_addr *addr, char *canon,
-			 const char **why);
 
 int addr_parse(const char *text, struct mx_addr *out)
 {
@@ -186,6 +184,14 @@ int recipient_parse(const char *text, struct recipient *out, const char **why)
 	return recipient_parse_domain(text, len, out, why);
 }
 
+const struct mx_addr *addr_unmap(const struct mx_addr *addr, struct mx_addr *buf)
+{
+	if (!addr_is_v4_mapped(addr))
+		return addr;
+	addr_unmap_v4(addr, buf);
+	return buf;
+}
+
 static bool addr_is_v4_mapped(const struct mx_addr *addr)
 {
 	return addr->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&addr->u.v6);
@@ -325,16 +331,21 @@ static int recipient_parse_domain(const char *text, size_t len, struct recipient
 	}
 	if (text[0] == '[') {
 		out->kind = RECIPIENT_LITERAL;
-		return literal_parse(text, len, &out->literal, out->domain, why);
+		return addr_literal_parse(text, len, false, &out->literal, out->domain, why);
 	}
 	out->kind = RECIPIENT_DOMAIN;
 	memset(&out->literal, 0, sizeof(out->literal));
 	return domain_normalize(text, len, out->domain, why);
 }
 
-/* "[192.0.2.1]" or "[IPv6:2001:db8::1]"; canon gets the normalised text. */
-static int literal_parse(const char *text, size_t len, struct mx_addr *addr, char *canon,
-			 const char **why)
+/*
+ * The one address-literal parser (recipients, the configuration, the
+ * engine's hosts): "[192.0.2.1]" or "[IPv6:2001:db8::1]"; with
+ * tag_optional, "[2001:db8::1]" too. canon (MX_NAME_BUF), if not NULL,
+ * gets the normalised text, always tagged for IPv6.
+ */
+int addr_literal_parse(const char *text, size_t len, bool tag_optional, struct mx_addr *addr,
+		       char *canon, const char **why)
 {
 	char inner[MX_ADDR_TEXT_MAX + IPV6_TAG_LEN];
 	char formatted[MX_ADDR_TEXT_MAX];
@@ -342,7 +353,7 @@ static int literal_parse(const char *text, size_t len, struct mx_addr *addr, cha
 	bool tagged = false;
 	size_t n;
 
-	if (len < 3 || text[len - 1] != ']') {
+	if (len < 3 || text[0] != '[' || text[len - 1] != ']') {
 		*why = "address literal without closing bracket";
 		return -1;
 	}
@@ -361,14 +372,16 @@ static int literal_parse(const char *text, size_t len, struct mx_addr *addr, cha
 		*why = "malformed address literal";
 		return -1;
 	}
-	if (tagged != (addr->family == AF_INET6)) {
+	if (tagged ? addr->family != AF_INET6 : addr->family == AF_INET6 && !tag_optional) {
 		*why = tagged ? "IPv6: literal holding an IPv4 address"
 			      : "IPv6 address literal without the IPv6: tag";
 		return -1;
 	}
+	if (canon == NULL)
+		return 0;
 	addr_format(addr, formatted, sizeof(formatted));
 	/* Fits: "[IPv6:" + 45 + "]" is far below MX_NAME_BUF. */
-	strcpy(canon, tagged ? "[" IPV6_TAG : "[");
+	strcpy(canon, addr->family == AF_INET6 ? "[" IPV6_TAG : "[");
 	strcat(canon, formatted);
 	strcat(canon, "]");
 	return 0;

@@ -67,10 +67,15 @@ bool identity_has_name(const struct identity *id, const char *name)
 
 bool identity_has_address(const struct identity *id, const struct mx_addr *addr)
 {
+	struct mx_addr buf, own_buf;
+	const struct mx_addr *plain;
+
 	if (id == NULL)
 		return false;
+	/* ::ffff:127.0.0.1 is 127.0.0.1 (an AAAA record must not loop mail back). */
+	plain = addr_unmap(addr, &buf);
 	for (size_t i = 0; i < id->n_addrs; i++) {
-		if (addr_equal(&id->addrs[i], addr))
+		if (addr_equal(addr_unmap(&id->addrs[i], &own_buf), plain))
 			return true;
 	}
 	return false;

@@ -16,7 +16,6 @@ static void policy_free_strings(char **strings, size_t n);
 static void policy_free_hosts(struct policy_host *hosts, size_t n);
 static void policy_free_cluster(struct policy_cluster *cluster);
 static void policy_free_route(struct policy_route *route);
-static void policy_free_socket(struct policy_socket *sock);
 static size_t policy_route_match(const struct policy_route *route, const char *domain,
 				 size_t domain_len);
 
@@ -61,16 +60,10 @@ void policy_free(struct policy **policy)
 	policy_free_strings(p->fallback_relays, p->n_fallback_relays);
 	policy_free_strings(p->dns.servers, p->dns.n_servers);
 	free(p->mx.ignore_targets);
-	policy_free_socket(&p->milter.socket);
 	free(p->milter.rewrite_local);
-	policy_free_socket(&p->socketmap.socket);
 	free(p->socketmap.transport);
 	free(p->socketmap.mailer);
 	free(p->socketmap.local);
-	policy_free_socket(&p->control.socket);
-	free(p->user);
-	free(p->group);
-	free(p->pidfile);
 	free(p);
 	*policy = NULL;
 }
@@ -148,13 +141,6 @@ static void policy_free_route(struct policy_route *route)
 	free(route->pattern);
 	policy_free_hosts(route->hosts, route->n_hosts);
 	policy_free_strings(route->dns, route->n_dns);
-}
-
-static void policy_free_socket(struct policy_socket *sock)
-{
-	free(sock->spec);
-	free(sock->owner);
-	free(sock->group);
 }
 
 /*

@@ -23,8 +23,18 @@
 #define CANDIDATES_MAX DNS_MX_MAX
 #define NO_CUT UINT32_MAX	/* self does not appear in the list */
 
-#define REPLY_TEMPFAIL_CODE 451
-#define REPLY_TEMPFAIL_STATUS "4.4.3"
+/* The engine's replies, each code and status spelled here only. */
+static const struct {
+	int code;
+	const char *status;
+} route_replies[] = {
+	[REPLY_BAD_SYNTAX] = { 501, "5.1.3" },
+	[REPLY_NO_DOMAIN] = { 550, "5.1.2" },
+	[REPLY_NULL_MX] = { 556, "5.1.10" },
+	[REPLY_LOOP] = { 554, "5.4.6" },
+	[REPLY_NO_ROUTE] = { 550, "5.4.4" },
+	[REPLY_TEMPFAIL] = { 451, "4.4.3" },
+};
 
 /* A host that might become a hop. */
 struct candidate {
@@ -37,8 +47,12 @@ struct candidate {
 	const struct dns_answer *answers[2];	/* A, AAAA with status ok */
 };
 
-/* One call of route_decide(): its inputs, working set and bookkeeping. */
-struct decision {
+/*
+ * One pass of route_decide(), called again while answers are pending
+ * (not to be confused with router.c's waiting_route): its inputs,
+ * working set and bookkeeping.
+ */
+struct route_pass {
 	const struct route_input *in;
 	const struct policy *policy;
 	struct route *out;
@@ -56,69 +70,74 @@ struct decision {
 
 enum ask_result { ASK_OK, ASK_PENDING, ASK_BROKEN };
 
+/* What the address filter says of one address. */
+enum address_use { ADDRESS_USABLE, ADDRESS_WRONG_FAMILY, ADDRESS_IGNORED };
+
 /* What happened to a host's addresses on their way into the route. */
 struct address_tally {
 	size_t taken, ignored, capped;
 };
 
 static void route_reset(struct route *out);
-static void decision_init(struct decision *d, const struct route_input *in, struct route *out);
-static void decision_finish(struct decision *d);
-static enum route_status decision_apply_rules(struct decision *d, const struct recipient *rcpt);
-static bool decision_is_self_name(const struct decision *d, const char *name);
-static const struct dns_answer *decision_ask(struct decision *d, unsigned channel,
+static void pass_init(struct route_pass *d, const struct route_input *in, struct route *out);
+static void pass_finish(struct route_pass *d);
+static enum route_status pass_apply_rules(struct route_pass *d, const struct recipient *rcpt);
+static bool pass_is_self_name(const struct route_pass *d, const char *name);
+static const struct dns_answer *pass_ask(struct route_pass *d, unsigned channel,
 					     enum dns_type type, const char *name);
-static enum ask_result decision_resolve(struct decision *d, unsigned channel,
+static enum ask_result pass_resolve(struct route_pass *d, unsigned channel,
 					enum dns_type type, const char *name,
 					const struct dns_answer **out);
 
-static enum route_status route_literal(struct decision *d, const struct recipient *rcpt);
-static enum route_status route_local(struct decision *d, enum route_rule rule, const char *name);
-static enum route_status route_cluster(struct decision *d, const struct policy_cluster *cluster);
-static enum route_status route_static(struct decision *d, const struct policy_route *route);
-static enum route_status route_mx(struct decision *d);
-static enum route_status route_mx_records(struct decision *d, const struct dns_answer *mx);
-static enum route_status route_implicit_mx(struct decision *d);
-static enum route_status route_exchangers(struct decision *d);
-static enum route_status route_self_best(struct decision *d);
-static enum route_status route_unreachable(struct decision *d);
-static enum route_status route_fail(struct decision *d, enum route_action action, int code,
-				    const char *status, const char *fmt, ...) MX_PRINTF(5, 6);
-static enum route_status route_fail_verdict(struct decision *d, enum policy_verdict verdict,
-					    int code, const char *status, const char *fmt, ...)
-	MX_PRINTF(5, 6);
-static void route_vset_reply(struct route *out, enum route_action action, int code,
-			     const char *status, const char *fmt, va_list ap) MX_PRINTF(5, 0);
+static enum route_status route_literal(struct route_pass *d, const struct recipient *rcpt);
+static enum route_status route_local(struct route_pass *d, enum route_rule rule, const char *name);
+static enum route_status route_cluster(struct route_pass *d, const struct policy_cluster *cluster);
+static enum route_status route_static(struct route_pass *d, const struct policy_route *route);
+static enum route_status route_mx(struct route_pass *d);
+static enum route_status route_mx_records(struct route_pass *d, const struct dns_answer *mx);
+static enum route_status route_implicit_mx(struct route_pass *d);
+static enum route_status route_exchangers(struct route_pass *d);
+static enum route_status route_self_best(struct route_pass *d);
+static enum route_status route_unreachable(struct route_pass *d);
+static enum route_status route_fail(struct route_pass *d, enum route_reply reply,
+				    const char *fmt, ...) MX_PRINTF(3, 4);
+static enum route_status route_fail_verdict(struct route_pass *d, enum policy_verdict verdict,
+					    enum route_reply reply, const char *fmt, ...)
+	MX_PRINTF(4, 5);
+static void route_vset_reply(struct route *out, enum route_reply reply, const char *fmt,
+			     va_list ap) MX_PRINTF(3, 0);
 
-static void mx_add_candidate(struct decision *d, const char *host, uint32_t pref);
-static void mx_drop_invalid(struct decision *d);
+static void smtp_reply_vset(struct smtp_reply *out, enum route_reply reply, const char *fmt,
+			    va_list ap) MX_PRINTF(3, 0);
+
+static void mx_add_candidate(struct route_pass *d, const char *host, uint32_t pref);
+static void mx_drop_invalid(struct route_pass *d);
 static void mx_sort_by_pref(struct candidate *cands, size_t n);
-static void mx_drop_duplicates(struct decision *d);
-static uint32_t mx_find_self_by_name(struct decision *d);
-static uint32_t mx_find_self_by_address(struct decision *d, uint32_t below);
-static void mx_prune_self(struct decision *d, uint32_t cut);
-static void mx_shuffle_groups(struct decision *d);
+static void mx_drop_duplicates(struct route_pass *d);
+static uint32_t mx_find_self_by_name(struct route_pass *d);
+static uint32_t mx_find_self_by_address(struct route_pass *d, uint32_t below);
+static void mx_prune_self(struct route_pass *d, uint32_t cut);
+static void mx_shuffle_groups(struct route_pass *d);
 static uint32_t mx_random_below(const struct route_input *in, uint32_t bound);
-static void mx_emit_hops(struct decision *d);
+static void mx_emit_hops(struct route_pass *d);
 
-static void fallback_prepare(struct decision *d);
-static void fallback_append(struct decision *d);
+static void fallback_prepare(struct route_pass *d);
+static void fallback_append(struct route_pass *d);
 static bool fallback_is_listed(const struct route *out, const char *host);
 
 static void candidate_init(struct candidate *c, const char *host, uint32_t pref);
 static bool candidate_parse_target(struct candidate *c);
-static void candidate_lookup(struct decision *d, struct candidate *c, unsigned channel);
-static void candidate_lookup_type(struct decision *d, struct candidate *c, unsigned channel,
+static void candidate_lookup(struct route_pass *d, struct candidate *c, unsigned channel);
+static void candidate_lookup_type(struct route_pass *d, struct candidate *c, unsigned channel,
 				  enum dns_type type, size_t slot);
-static bool candidate_has_self_address(const struct decision *d, const struct candidate *c);
-static bool candidate_emit(struct decision *d, const struct candidate *c, enum hop_via via,
+static bool candidate_has_self_address(const struct route_pass *d, const struct candidate *c);
+static bool candidate_emit(struct route_pass *d, const struct candidate *c, enum hop_via via,
 			   enum prune_reason *why_not);
-static void hop_take_addresses(struct decision *d, const struct mx_addr *list, size_t n,
+static void hop_take_addresses(struct route_pass *d, const struct mx_addr *list, size_t n,
 			       struct address_tally *tally);
 static void hop_append_address(struct route *out, const struct mx_addr *addr,
 			       struct address_tally *tally);
-static bool addr_is_ignored(const struct policy *policy, const struct mx_addr *addr);
-static int literal_parse_host(const char *host, struct mx_addr *out);
+static enum address_use address_filter(const struct policy *policy, const struct mx_addr *addr);
 
 static void route_add_pruned(struct route *out, const char *host, uint32_t pref,
 			     enum prune_reason reason);
@@ -126,23 +145,23 @@ static void text_copy(char *dst, size_t size, const char *src);
 
 enum route_status route_decide(const struct route_input *in, struct route *out)
 {
-	struct decision d;
+	struct route_pass d;
 	struct recipient rcpt;
 	const char *why = "malformed address";
 	enum route_status status;
 
 	route_reset(out);
-	decision_init(&d, in, out);
+	pass_init(&d, in, out);
 	if (recipient_parse(in->recipient, &rcpt, &why) == -1) {
 		out->rule = RULE_SYNTAX;
-		status = route_fail(&d, ROUTE_REJECT, 501, "5.1.3",
+		status = route_fail(&d, REPLY_BAD_SYNTAX,
 				    "bad recipient address syntax: %s", why);
 	} else {
 		text_copy(out->domain, sizeof(out->domain), rcpt.domain);
-		status = decision_apply_rules(&d, &rcpt);
+		status = pass_apply_rules(&d, &rcpt);
 	}
 	if (status == ROUTE_DONE)
-		decision_finish(&d);
+		pass_finish(&d);
 	return status;
 }
 
@@ -226,7 +245,7 @@ static void route_reset(struct route *out)
 	out->cache = CACHE_NONE;
 }
 
-static void decision_init(struct decision *d, const struct route_input *in, struct route *out)
+static void pass_init(struct route_pass *d, const struct route_input *in, struct route *out)
 {
 	const char *extra = in->self_extra;
 	const char *why;
@@ -249,7 +268,7 @@ static void decision_init(struct decision *d, const struct route_input *in, stru
 		d->self_extra[0] = '\0';
 }
 
-static void decision_finish(struct decision *d)
+static void pass_finish(struct route_pass *d)
 {
 	if (!d->used_dns) {
 		d->out->ttl = 0;
@@ -259,7 +278,7 @@ static void decision_finish(struct decision *d)
 	d->out->cache = d->used_stale ? CACHE_STALE : CACHE_HIT;
 }
 
-static enum route_status decision_apply_rules(struct decision *d, const struct recipient *rcpt)
+static enum route_status pass_apply_rules(struct route_pass *d, const struct recipient *rcpt)
 {
 	const char *domain = rcpt->domain;
 	const struct policy_cluster *cluster;
@@ -267,7 +286,7 @@ static enum route_status decision_apply_rules(struct decision *d, const struct r
 
 	if (rcpt->kind == RECIPIENT_LITERAL)
 		return route_literal(d, rcpt);
-	if (policy_is_local_host(d->policy, domain) || decision_is_self_name(d, domain))
+	if (policy_is_local_host(d->policy, domain) || pass_is_self_name(d, domain))
 		return route_local(d, RULE_LOCAL_HOSTS, domain);
 	cluster = policy_find_cluster(d->policy, domain);
 	if (cluster != NULL)
@@ -278,7 +297,7 @@ static enum route_status decision_apply_rules(struct decision *d, const struct r
 	return route_mx(d);
 }
 
-static bool decision_is_self_name(const struct decision *d, const char *name)
+static bool pass_is_self_name(const struct route_pass *d, const char *name)
 {
 	if (d->self_extra[0] != '\0' && strcmp(d->self_extra, name) == 0)
 		return true;
@@ -286,10 +305,10 @@ static bool decision_is_self_name(const struct decision *d, const char *name)
 }
 
 /* One question to the caller; NULL (and pending) if it has no answer yet. */
-static const struct dns_answer *decision_ask(struct decision *d, unsigned channel,
+static const struct dns_answer *pass_ask(struct route_pass *d, unsigned channel,
 					     enum dns_type type, const char *name)
 {
-	struct route_answer got;
+	struct dns_lookup_result got;
 
 	if (!d->in->lookup(d->in->lookup_ctx, channel, type, name, &got) ||
 	    got.answer == NULL) {
@@ -309,7 +328,7 @@ static const struct dns_answer *decision_ask(struct decision *d, unsigned channe
  * complete, at most DNS_CNAME_DEPTH links; a loop or a longer chain is
  * ASK_BROKEN.
  */
-static enum ask_result decision_resolve(struct decision *d, unsigned channel,
+static enum ask_result pass_resolve(struct route_pass *d, unsigned channel,
 					enum dns_type type, const char *name,
 					const struct dns_answer **out)
 {
@@ -318,7 +337,7 @@ static enum ask_result decision_resolve(struct decision *d, unsigned channel,
 	size_t depth = 0;
 
 	seen[0] = name;
-	answer = decision_ask(d, channel, type, name);
+	answer = pass_ask(d, channel, type, name);
 	while (answer != NULL && answer->cname_pending && answer->cname != NULL) {
 		if (depth == DNS_CNAME_DEPTH)
 			return ASK_BROKEN;
@@ -327,7 +346,7 @@ static enum ask_result decision_resolve(struct decision *d, unsigned channel,
 				return ASK_BROKEN;
 		}
 		seen[++depth] = answer->cname;
-		answer = decision_ask(d, channel, type, answer->cname);
+		answer = pass_ask(d, channel, type, answer->cname);
 	}
 	if (answer == NULL)
 		return ASK_PENDING;
@@ -335,28 +354,32 @@ static enum ask_result decision_resolve(struct decision *d, unsigned channel,
 	return ASK_OK;
 }
 
-/* Rule 1: user@[192.0.2.1] goes to that address, unless it is ours. */
-static enum route_status route_literal(struct decision *d, const struct recipient *rcpt)
+/*
+ * Rule 1: user@[192.0.2.1] goes to that address, unless it is ours; it
+ * passes the same address filters as an exchanger's (families,
+ * ignore_targets), so a literal cannot reach what an MX may not.
+ */
+static enum route_status route_literal(struct route_pass *d, const struct recipient *rcpt)
 {
-	struct route *out = d->out;
-	struct hop *hop = &out->hops[0];
+	struct candidate literal = {
+		.host = rcpt->domain, .is_literal = true, .literal = rcpt->literal,
+	};
+	enum prune_reason why_not;
 
-	out->rule = RULE_LITERAL;
+	d->out->rule = RULE_LITERAL;
 	if (identity_has_address(d->in->self, &rcpt->literal))
 		return route_local(d, RULE_LITERAL, rcpt->domain);
-	text_copy(hop->host, sizeof(hop->host), rcpt->domain);
-	hop->pref = 0;
-	hop->via = VIA_LITERAL;
-	hop->addr_first = 0;
-	hop->addr_count = 1;
-	out->addrs[0] = rcpt->literal;
-	out->n_addrs = 1;
-	out->n_hops = 1;
-	out->action = ROUTE_RELAY;
+	if (!candidate_emit(d, &literal, VIA_LITERAL, &why_not)) {
+		route_add_pruned(d->out, rcpt->domain, 0, why_not);
+		return route_fail(d, REPLY_NO_ROUTE,
+				  "address literal %s is not a usable destination (%s)",
+				  rcpt->domain, prune_reason_name(why_not));
+	}
+	d->out->action = ROUTE_RELAY;
 	return ROUTE_DONE;
 }
 
-static enum route_status route_local(struct decision *d, enum route_rule rule, const char *name)
+static enum route_status route_local(struct route_pass *d, enum route_rule rule, const char *name)
 {
 	d->out->action = ROUTE_LOCAL;
 	d->out->rule = rule;
@@ -365,7 +388,7 @@ static enum route_status route_local(struct decision *d, enum route_rule rule, c
 }
 
 /* Rule 3: a cluster alias is an MX set written in the policy. */
-static enum route_status route_cluster(struct decision *d, const struct policy_cluster *cluster)
+static enum route_status route_cluster(struct route_pass *d, const struct policy_cluster *cluster)
 {
 	d->out->rule = RULE_CLUSTER;
 	text_copy(d->out->matched, sizeof(d->out->matched), cluster->name);
@@ -377,7 +400,7 @@ static enum route_status route_cluster(struct decision *d, const struct policy_c
 }
 
 /* Rule 4: a static route, its addresses asked on its own DNS channel. */
-static enum route_status route_static(struct decision *d, const struct policy_route *route)
+static enum route_status route_static(struct route_pass *d, const struct policy_route *route)
 {
 	d->out->rule = RULE_ROUTE;
 	text_copy(d->out->matched, sizeof(d->out->matched), route->pattern);
@@ -389,7 +412,7 @@ static enum route_status route_static(struct decision *d, const struct policy_ro
 }
 
 /* Rule 5: the domain's MX records. */
-static enum route_status route_mx(struct decision *d)
+static enum route_status route_mx(struct route_pass *d)
 {
 	const char *domain = d->out->domain;
 	const struct dns_answer *mx = NULL;
@@ -397,32 +420,32 @@ static enum route_status route_mx(struct decision *d)
 	d->out->rule = RULE_MX;
 	d->via = VIA_MX;
 	d->channel = 0;
-	switch (decision_resolve(d, 0, DNS_TYPE_MX, domain, &mx)) {
+	switch (pass_resolve(d, 0, DNS_TYPE_MX, domain, &mx)) {
 	case ASK_PENDING:
 		return ROUTE_PENDING;
 	case ASK_BROKEN:
-		return route_fail(d, ROUTE_TEMPFAIL, REPLY_TEMPFAIL_CODE, REPLY_TEMPFAIL_STATUS,
+		return route_fail(d, REPLY_TEMPFAIL,
 				  "CNAME chain for %s is too long or loops", domain);
 	case ASK_OK:
 		break;
 	}
 	if (dns_status_is_temporary(mx->status))
-		return route_fail(d, ROUTE_TEMPFAIL, REPLY_TEMPFAIL_CODE, REPLY_TEMPFAIL_STATUS,
+		return route_fail(d, REPLY_TEMPFAIL,
 				  "temporary DNS failure looking up MX for %s (%s)", domain,
 				  dns_status_name(mx->status));
 	if (mx->status == DNS_NXDOMAIN)
-		return route_fail(d, ROUTE_REJECT, 550, "5.1.2", "domain %s does not exist",
+		return route_fail(d, REPLY_NO_DOMAIN, "domain %s does not exist",
 				  domain);
 	if (mx->status == DNS_NODATA || mx->n == 0)
 		return route_implicit_mx(d);
 	return route_mx_records(d, mx);
 }
 
-static enum route_status route_mx_records(struct decision *d, const struct dns_answer *mx)
+static enum route_status route_mx_records(struct route_pass *d, const struct dns_answer *mx)
 {
 	/* RFC 7505: a single "MX 0 ." says the domain takes no mail. */
 	if (mx->n == 1 && mx->rr.mx[0].host[0] == '\0')
-		return route_fail_verdict(d, d->policy->mx.null_mx, 556, "5.1.10",
+		return route_fail_verdict(d, d->policy->mx.null_mx, REPLY_NULL_MX,
 					  "Recipient address has null MX");
 	for (size_t i = 0; i < mx->n; i++)
 		mx_add_candidate(d, mx->rr.mx[i].host, mx->rr.mx[i].pref);
@@ -430,7 +453,7 @@ static enum route_status route_mx_records(struct decision *d, const struct dns_a
 }
 
 /* RFC 5321 5.1: no MX, so the domain itself is the exchanger at pref 0. */
-static enum route_status route_implicit_mx(struct decision *d)
+static enum route_status route_implicit_mx(struct route_pass *d)
 {
 	d->out->rule = RULE_IMPLICIT_MX;
 	d->via = VIA_IMPLICIT_MX;
@@ -442,7 +465,7 @@ static enum route_status route_implicit_mx(struct decision *d)
  * The common path of rules 3 to 5 (and 6): the candidates are in
  * d->cands in the order given.
  */
-static enum route_status route_exchangers(struct decision *d)
+static enum route_status route_exchangers(struct route_pass *d)
 {
 	uint32_t cut, by_address;
 
@@ -481,82 +504,110 @@ static enum route_status route_exchangers(struct decision *d)
 
 /* Self is the best (or an equal-best) host: local for the policy's own
  * sets, a loop for DNS. */
-static enum route_status route_self_best(struct decision *d)
+static enum route_status route_self_best(struct route_pass *d)
 {
 	if (d->out->rule == RULE_CLUSTER || d->out->rule == RULE_ROUTE) {
 		d->out->action = ROUTE_LOCAL;
 		return ROUTE_DONE;
 	}
-	return route_fail_verdict(d, d->policy->mx.self_best, 554, "5.4.6",
+	return route_fail_verdict(d, d->policy->mx.self_best, REPLY_LOOP,
 				  "mail for %s loops back to myself", d->out->domain);
 }
 
-static enum route_status route_unreachable(struct decision *d)
+static enum route_status route_unreachable(struct route_pass *d)
 {
 	const char *domain = d->out->domain;
 
 	for (size_t i = 0; i < d->n_cands; i++) {
 		if (d->cands[i].temp_failure)
-			return route_fail(d, ROUTE_TEMPFAIL, REPLY_TEMPFAIL_CODE,
-					  REPLY_TEMPFAIL_STATUS,
+			return route_fail(d, REPLY_TEMPFAIL,
 					  "temporary DNS failure looking up the addresses "
 					  "of the mail exchangers for %s",
 					  domain);
 	}
 	switch (d->out->rule) {
 	case RULE_IMPLICIT_MX:
-		return route_fail(d, ROUTE_REJECT, 550, "5.1.2",
+		return route_fail(d, REPLY_NO_DOMAIN,
 				  "domain %s has no MX record and no address", domain);
 	case RULE_CLUSTER:
-		return route_fail(d, ROUTE_REJECT, 550, "5.4.4",
+		return route_fail(d, REPLY_NO_ROUTE,
 				  "no member of cluster %s has an address", domain);
 	case RULE_ROUTE:
-		return route_fail(d, ROUTE_REJECT, 550, "5.4.4",
+		return route_fail(d, REPLY_NO_ROUTE,
 				  "no host of the route for %s has an address", domain);
 	default:
 		break;
 	}
-	return route_fail(d, ROUTE_REJECT, 550, "5.4.4",
+	return route_fail(d, REPLY_NO_ROUTE,
 			  "no mail exchanger for %s has an address", domain);
 }
 
-static enum route_status route_fail(struct decision *d, enum route_action action, int code,
-				    const char *status, const char *fmt, ...)
+static enum route_status route_fail(struct route_pass *d, enum route_reply reply,
+				    const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	route_vset_reply(d->out, action, code, status, fmt, ap);
+	route_vset_reply(d->out, reply, fmt, ap);
 	va_end(ap);
 	return ROUTE_DONE;
 }
 
-/* A configurable outcome: reject with code/status, or tempfail 451 4.4.3. */
-static enum route_status route_fail_verdict(struct decision *d, enum policy_verdict verdict,
-					    int code, const char *status, const char *fmt, ...)
+/* A configurable outcome: reject with reply, or tempfail 451 4.4.3. */
+static enum route_status route_fail_verdict(struct route_pass *d, enum policy_verdict verdict,
+					    enum route_reply reply, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (verdict == VERDICT_TEMPFAIL)
-		route_vset_reply(d->out, ROUTE_TEMPFAIL, REPLY_TEMPFAIL_CODE,
-				 REPLY_TEMPFAIL_STATUS, fmt, ap);
+	route_vset_reply(d->out, verdict == VERDICT_TEMPFAIL ? REPLY_TEMPFAIL : reply, fmt, ap);
+	va_end(ap);
+	return ROUTE_DONE;
+}
+
+/* A 4xx reply is a temporary failure, any other a refusal. */
+static void route_vset_reply(struct route *out, enum route_reply reply, const char *fmt,
+			     va_list ap)
+{
+	out->action = route_replies[reply].code / 100 == 4 ? ROUTE_TEMPFAIL : ROUTE_REJECT;
+	smtp_reply_vset(&out->reply, reply, fmt, ap);
+}
+
+void smtp_reply_set(struct smtp_reply *out, enum route_reply reply, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	smtp_reply_vset(out, reply, fmt, ap);
+	va_end(ap);
+}
+
+static void smtp_reply_vset(struct smtp_reply *out, enum route_reply reply, const char *fmt,
+			    va_list ap)
+{
+	out->code = route_replies[reply].code;
+	text_copy(out->status, sizeof(out->status), route_replies[reply].status);
+	vsnprintf(out->text, sizeof(out->text), fmt, ap);
+}
+
+void route_set_tempfail(struct route *out, const char *recipient, const char *why)
+{
+	struct recipient rcpt;
+	const char *bad;
+
+	route_reset(out);
+	if (recipient_parse(recipient, &rcpt, &bad) == 0)
+		text_copy(out->domain, sizeof(out->domain), rcpt.domain);
+	out->rule = RULE_MX;
+	out->action = ROUTE_TEMPFAIL;
+	if (why != NULL)
+		smtp_reply_set(&out->reply, REPLY_TEMPFAIL, "%s", why);
 	else
-		route_vset_reply(d->out, ROUTE_REJECT, code, status, fmt, ap);
-	va_end(ap);
-	return ROUTE_DONE;
+		smtp_reply_set(&out->reply, REPLY_TEMPFAIL, "DNS lookups for %s did not converge",
+			       out->domain);
 }
 
-static void route_vset_reply(struct route *out, enum route_action action, int code,
-			     const char *status, const char *fmt, va_list ap)
-{
-	out->action = action;
-	out->reply.code = code;
-	text_copy(out->reply.status, sizeof(out->reply.status), status);
-	vsnprintf(out->reply.text, sizeof(out->reply.text), fmt, ap);
-}
-
-static void mx_add_candidate(struct decision *d, const char *host, uint32_t pref)
+static void mx_add_candidate(struct route_pass *d, const char *host, uint32_t pref)
 {
 	if (d->n_cands == CANDIDATES_MAX) {
 		route_add_pruned(d->out, host, pref, PRUNE_LIMIT);
@@ -567,7 +618,7 @@ static void mx_add_candidate(struct decision *d, const char *host, uint32_t pref
 
 /* "." among other records, an IP address where a name belongs, or a
  * malformed "[literal]": skipped, the rest is kept. */
-static void mx_drop_invalid(struct decision *d)
+static void mx_drop_invalid(struct route_pass *d)
 {
 	size_t kept = 0;
 
@@ -590,11 +641,13 @@ static void mx_drop_invalid(struct decision *d)
 static bool candidate_parse_target(struct candidate *c)
 {
 	struct mx_addr addr;
+	const char *why;
 
 	if (c->host[0] == '\0')
 		return false;
 	if (c->host[0] == '[') {
-		c->is_literal = literal_parse_host(c->host, &c->literal) == 0;
+		c->is_literal = addr_literal_parse(c->host, strlen(c->host), true, &c->literal, NULL,
+						   &why) == 0;
 		return c->is_literal;
 	}
 	/* Only a name starting with a digit (or holding ':') can be an IP
@@ -621,7 +674,7 @@ static void mx_sort_by_pref(struct candidate *cands, size_t n)
 
 /* A host listed twice is tried once, at its best preference; the worse
  * record shows as invalid. Runs after the sort. */
-static void mx_drop_duplicates(struct decision *d)
+static void mx_drop_duplicates(struct route_pass *d)
 {
 	size_t kept = 0;
 
@@ -644,7 +697,7 @@ static void mx_drop_duplicates(struct decision *d)
 
 /* The best preference at which self appears by name (or as a literal of
  * one of its addresses); NO_CUT if nowhere. */
-static uint32_t mx_find_self_by_name(struct decision *d)
+static uint32_t mx_find_self_by_name(struct route_pass *d)
 {
 	uint32_t cut = NO_CUT;
 
@@ -654,7 +707,7 @@ static uint32_t mx_find_self_by_name(struct decision *d)
 		if (c->is_literal)
 			c->is_self = identity_has_address(d->in->self, &c->literal);
 		else
-			c->is_self = decision_is_self_name(d, c->host);
+			c->is_self = pass_is_self_name(d, c->host);
 		if (c->is_self && c->pref < cut)
 			cut = c->pref;
 	}
@@ -663,7 +716,7 @@ static uint32_t mx_find_self_by_name(struct decision *d)
 
 /* The best preference below `below` held by a host with one of our
  * addresses (looked up already). */
-static uint32_t mx_find_self_by_address(struct decision *d, uint32_t below)
+static uint32_t mx_find_self_by_address(struct route_pass *d, uint32_t below)
 {
 	uint32_t cut = NO_CUT;
 
@@ -680,7 +733,7 @@ static uint32_t mx_find_self_by_address(struct decision *d, uint32_t below)
 }
 
 /* Backup-MX behaviour: every host at or beyond self's preference goes. */
-static void mx_prune_self(struct decision *d, uint32_t cut)
+static void mx_prune_self(struct route_pass *d, uint32_t cut)
 {
 	size_t kept = 0;
 
@@ -700,7 +753,7 @@ static void mx_prune_self(struct decision *d, uint32_t cut)
 }
 
 /* Fisher-Yates inside each run of equal preference, never across runs. */
-static void mx_shuffle_groups(struct decision *d)
+static void mx_shuffle_groups(struct route_pass *d)
 {
 	size_t start = 0;
 
@@ -739,7 +792,7 @@ static uint32_t mx_random_below(const struct route_input *in, uint32_t bound)
 }
 
 /* Turns the surviving candidates into hops, in order, within the caps. */
-static void mx_emit_hops(struct decision *d)
+static void mx_emit_hops(struct route_pass *d)
 {
 	unsigned max_hosts = d->policy->mx.max_hosts;
 
@@ -756,7 +809,7 @@ static void mx_emit_hops(struct decision *d)
 
 /* Rule 6 (questions): fallback relays need addresses too; ask with the
  * exchangers' so they come in the same pass. */
-static void fallback_prepare(struct decision *d)
+static void fallback_prepare(struct route_pass *d)
 {
 	const struct policy *policy = d->policy;
 
@@ -769,14 +822,14 @@ static void fallback_prepare(struct decision *d)
 			continue;
 		d->n_fallbacks++;
 		c->is_self = c->is_literal ? identity_has_address(d->in->self, &c->literal)
-					   : decision_is_self_name(d, c->host);
+					   : pass_is_self_name(d, c->host);
 		if (!c->is_self)
 			candidate_lookup(d, c, 0);
 	}
 }
 
 /* Rule 6: the fallback relays go last, minus self and hosts listed already. */
-static void fallback_append(struct decision *d)
+static void fallback_append(struct route_pass *d)
 {
 	for (size_t i = 0; i < d->n_fallbacks; i++) {
 		const struct candidate *c = &d->fallbacks[i];
@@ -814,7 +867,7 @@ static void candidate_init(struct candidate *c, const char *host, uint32_t pref)
 }
 
 /* Asks A and/or AAAA (as configured); literals need no DNS. */
-static void candidate_lookup(struct decision *d, struct candidate *c, unsigned channel)
+static void candidate_lookup(struct route_pass *d, struct candidate *c, unsigned channel)
 {
 	if (c->is_literal)
 		return;
@@ -824,13 +877,13 @@ static void candidate_lookup(struct decision *d, struct candidate *c, unsigned c
 		candidate_lookup_type(d, c, channel, DNS_TYPE_AAAA, 1);
 }
 
-static void candidate_lookup_type(struct decision *d, struct candidate *c, unsigned channel,
+static void candidate_lookup_type(struct route_pass *d, struct candidate *c, unsigned channel,
 				  enum dns_type type, size_t slot)
 {
 	const struct dns_answer *answer = NULL;
 
 	/* A broken CNAME chain leaves the host without this family. */
-	if (decision_resolve(d, channel, type, c->host, &answer) != ASK_OK)
+	if (pass_resolve(d, channel, type, c->host, &answer) != ASK_OK)
 		return;
 	if (dns_status_is_temporary(answer->status))
 		c->temp_failure = true;
@@ -838,7 +891,7 @@ static void candidate_lookup_type(struct decision *d, struct candidate *c, unsig
 		c->answers[slot] = answer;
 }
 
-static bool candidate_has_self_address(const struct decision *d, const struct candidate *c)
+static bool candidate_has_self_address(const struct route_pass *d, const struct candidate *c)
 {
 	if (c->is_literal)
 		return identity_has_address(d->in->self, &c->literal);
@@ -858,7 +911,7 @@ static bool candidate_has_self_address(const struct decision *d, const struct ca
  * families, outside ignore_targets, within max_addresses). Without any,
  * returns false and says why in *why_not.
  */
-static bool candidate_emit(struct decision *d, const struct candidate *c, enum hop_via via,
+static bool candidate_emit(struct route_pass *d, const struct candidate *c, enum hop_via via,
 			   enum prune_reason *why_not)
 {
 	struct route *out = d->out;
@@ -891,7 +944,7 @@ static bool candidate_emit(struct decision *d, const struct candidate *c, enum h
 }
 
 /* Appends the usable addresses of one list to the route, in order. */
-static void hop_take_addresses(struct decision *d, const struct mx_addr *list, size_t n,
+static void hop_take_addresses(struct route_pass *d, const struct mx_addr *list, size_t n,
 			       struct address_tally *tally)
 {
 	const struct policy *policy = d->policy;
@@ -901,17 +954,16 @@ static void hop_take_addresses(struct decision *d, const struct mx_addr *list, s
 	if (max_addrs == 0 || max_addrs > ROUTE_ADDRS_MAX)
 		max_addrs = ROUTE_ADDRS_MAX;
 	for (size_t i = 0; i < n; i++) {
-		const struct mx_addr *addr = &list[i];
+		enum address_use use = address_filter(policy, &list[i]);
 
-		if ((addr->family == AF_INET && !policy->mx.ipv4) ||
-		    (addr->family == AF_INET6 && !policy->mx.ipv6))
+		if (use == ADDRESS_WRONG_FAMILY)
 			continue;
-		if (addr_is_ignored(policy, addr))
+		if (use == ADDRESS_IGNORED)
 			tally->ignored++;
 		else if (out->n_addrs >= max_addrs)
 			tally->capped++;
 		else
-			hop_append_address(out, addr, tally);
+			hop_append_address(out, &list[i], tally);
 	}
 }
 
@@ -922,32 +974,24 @@ static void hop_append_address(struct route *out, const struct mx_addr *addr,
 	tally->taken++;
 }
 
-static bool addr_is_ignored(const struct policy *policy, const struct mx_addr *addr)
+/*
+ * The one address filter, for exchangers' addresses and literals alike,
+ * on the address unmapped (::ffff:0.0.0.0 is 0.0.0.0): a family switched
+ * off, or a block in mx.ignore_targets.
+ */
+static enum address_use address_filter(const struct policy *policy, const struct mx_addr *addr)
 {
+	struct mx_addr buf;
+	const struct mx_addr *plain = addr_unmap(addr, &buf);
+
+	if ((plain->family == AF_INET && !policy->mx.ipv4) ||
+	    (plain->family == AF_INET6 && !policy->mx.ipv6))
+		return ADDRESS_WRONG_FAMILY;
 	for (size_t i = 0; i < policy->mx.n_ignore_targets; i++) {
-		if (cidr_contains(&policy->mx.ignore_targets[i], addr))
-			return true;
+		if (cidr_contains(&policy->mx.ignore_targets[i], plain))
+			return ADDRESS_IGNORED;
 	}
-	return false;
-}
-
-/* "[192.0.2.1]", "[IPv6:2001:db8::1]" or "[2001:db8::1]". */
-static int literal_parse_host(const char *host, struct mx_addr *out)
-{
-	char inner[MX_ADDR_TEXT_MAX];
-	const char *body = host + 1;
-	size_t len = strlen(host);
-
-	if (len < 3 || host[0] != '[' || host[len - 1] != ']')
-		return -1;
-	if (strncasecmp(body, "IPv6:", 5) == 0)
-		body += 5;
-	len = (size_t)(host + len - 1 - body);
-	if (len == 0 || len >= sizeof(inner))
-		return -1;
-	memcpy(inner, body, len);
-	inner[len] = '\0';
-	return addr_parse(inner, out);
+	return ADDRESS_USABLE;
 }
 
 static void route_add_pruned(struct route *out, const char *host, uint32_t pref,

@@ -20,17 +20,17 @@
 #include <unistd.h>
 
 #include "mxpath/base/common.h"
+#include "mxpath/config/sockspec.h"
 #include "mxpath/runtime/daemon.h"
 
 static int privileges_verify(const struct daemon_user *user, char *err, size_t errlen);
 static struct passwd *account_user(const char *name);
 static struct group *account_group(const char *name);
-static const char *socket_unix_path(const struct policy_socket *socket);
 static int dir_create(const char *dir, const char *what, const struct daemon_user *user,
 		      bool create, char *err, size_t errlen);
 static int fd_to_devnull(int fd);
 static bool string_differs(const char *a, const char *b);
-static bool socket_differs(const struct policy_socket *a, const struct policy_socket *b);
+static bool socket_differs(const struct door_socket *a, const struct door_socket *b);
 static void changes_add(char *out, size_t outlen, unsigned *count, const char *name);
 
 /* The write end of the pipe the waiting parent reads (daemon_detach). */
@@ -47,22 +47,22 @@ static atomic_bool stats_milter_enabled;
 
 /* ---- who we run as ---- */
 
-int daemon_find_user(const struct policy *policy, struct daemon_user *out, char *err,
-		     size_t errlen)
+int daemon_find_user(const struct daemon_settings *settings, const char *file,
+		     struct daemon_user *out, char *err, size_t errlen)
 {
-	const char *name = policy->user;
+	const char *name = settings->user;
 	struct passwd *pw;
 	struct group *gr;
 
 	memset(out, 0, sizeof(*out));
 	if (name == NULL || name[0] == '\0') {
-		snprintf(err, errlen, "%s: no user configured", policy->file);
+		snprintf(err, errlen, "%s: no user configured", file);
 		return -1;
 	}
 	pw = account_user(name);
 	if (pw == NULL) {
 		snprintf(err, errlen, "user %s: no such user (set user = \"...\" in %s)", name,
-			 policy->file);
+			 file);
 		return -1;
 	}
 	if (strlen(pw->pw_name) >= sizeof(out->name)) {
@@ -72,10 +72,10 @@ int daemon_find_user(const struct policy *policy, struct daemon_user *out, char 
 	snprintf(out->name, sizeof(out->name), "%s", pw->pw_name);
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
-	if (policy->group != NULL) {
-		gr = account_group(policy->group);
+	if (settings->group != NULL) {
+		gr = account_group(settings->group);
 		if (gr == NULL) {
-			snprintf(err, errlen, "group %s: no such group", policy->group);
+			snprintf(err, errlen, "group %s: no such group", settings->group);
 			return -1;
 		}
 		out->gid = gr->gr_gid;
@@ -205,17 +205,17 @@ int daemon_check_config_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int daemon_check_socket_dir(const struct policy_socket *socket, const char *what, char *err,
+int daemon_check_socket_dir(const struct door_socket *socket, const char *what, char *err,
 			    size_t errlen)
 {
 	return daemon_ready_socket_dir(socket, what, NULL, DIR_MISSING_REFUSE, err, errlen);
 }
 
-int daemon_ready_socket_dir(const struct policy_socket *socket, const char *what,
+int daemon_ready_socket_dir(const struct door_socket *socket, const char *what,
 			    const struct daemon_user *user, enum dir_missing missing, char *err,
 			    size_t errlen)
 {
-	const char *path = socket_unix_path(socket);
+	const char *path = sockspec_unix_path(socket->spec);
 	struct stat st;
 
 	if (path == NULL)
@@ -301,17 +301,6 @@ static int dir_create(const char *dir, const char *what, const struct daemon_use
 	log_info("created directory %s (%s:%s, mode 0750) for %s", dir, user->name, user->group,
 		 what);
 	return 0;
-}
-
-static const char *socket_unix_path(const struct policy_socket *socket)
-{
-	if (socket->spec == NULL)
-		return NULL;
-	if (strncmp(socket->spec, "unix:", 5) == 0)
-		return socket->spec + 5;
-	if (strncmp(socket->spec, "local:", 6) == 0)
-		return socket->spec + 6;
-	return NULL;
 }
 
 /* ---- leaving the terminal ---- */
@@ -435,20 +424,20 @@ void daemon_pidfile_remove(void)
 
 /* ---- what a reload cannot change ---- */
 
-unsigned daemon_restart_changes(const struct policy *running, const struct policy *loaded,
-				char *out, size_t outlen)
+unsigned daemon_restart_changes(const struct daemon_settings *running,
+				const struct daemon_settings *loaded, char *out, size_t outlen)
 {
 	unsigned count = 0;
 
 	if (outlen > 0)
 		out[0] = '\0';
-	if (socket_differs(&running->milter.socket, &loaded->milter.socket))
+	if (socket_differs(&running->milter, &loaded->milter))
 		changes_add(out, outlen, &count, "milter.socket");
-	if (running->milter.timeout != loaded->milter.timeout)
+	if (running->milter_timeout != loaded->milter_timeout)
 		changes_add(out, outlen, &count, "milter.timeout");
-	if (socket_differs(&running->socketmap.socket, &loaded->socketmap.socket))
+	if (socket_differs(&running->socketmap, &loaded->socketmap))
 		changes_add(out, outlen, &count, "socketmap.socket");
-	if (socket_differs(&running->control.socket, &loaded->control.socket))
+	if (socket_differs(&running->control, &loaded->control))
 		changes_add(out, outlen, &count, "control.socket");
 	if (string_differs(running->user, loaded->user))
 		changes_add(out, outlen, &count, "user");
@@ -466,7 +455,7 @@ static bool string_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
-static bool socket_differs(const struct policy_socket *a, const struct policy_socket *b)
+static bool socket_differs(const struct door_socket *a, const struct door_socket *b)
 {
 	return string_differs(a->spec, b->spec) || string_differs(a->owner, b->owner) ||
 	       string_differs(a->group, b->group) || a->mode != b->mode;

@@ -1,20 +1,18 @@
 /*
  * listen.c - open the daemon's listening sockets before privileges drop
  *
- * "unix:/path" (or libmilter's "local:/path"): a stale socket file is
- * removed first -- only if it is a socket and nobody answers on it --, the
- * socket is bound under a tight umask (0600, root), then given its owner,
- * group and mode. "inet:PORT@HOST" (or "inet6:PORT@HOST"): HOST defaults
- * to 127.0.0.1 and may be an IPv6 address, bracketed or not. Every socket
- * is non-blocking and close-on-exec; TCP ones set SO_REUSEADDR.
+ * Specs are read by sockspec.c (the one grammar for every door).
+ * "unix:/path": a stale socket file is removed first -- only if it is a
+ * socket and nobody answers on it --, the socket is bound under a tight
+ * umask (0600, root), then given its owner, group and mode (sockspec.c).
+ * "inet:PORT@HOST": HOST defaults to 127.0.0.1. Every socket is
+ * non-blocking and close-on-exec; TCP ones set SO_REUSEADDR.
  *
  * listen_connect() is the client side (mxpath stats, tests). Whether the
  * socket's directory is safe is the daemon's check (daemon.c), not ours.
  */
 #include <errno.h>
-#include <grp.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +24,7 @@
 #include <unistd.h>
 
 #include "mxpath/base/common.h"
+#include "mxpath/config/sockspec.h"
 #include "mxpath/runtime/listen.h"
 
 #define LISTEN_BACKLOG 256
@@ -38,25 +37,20 @@ struct listen_addr {
 };
 
 static int listen_parse(const char *spec, struct listen_addr *out, char *err, size_t errlen);
-static int listen_parse_unix(const char *path, struct listen_addr *out, char *err,
-			     size_t errlen);
-static int listen_parse_inet(const char *rest, int family, struct listen_addr *out, char *err,
-			     size_t errlen);
+static void listen_addr_unix(const char *path, struct listen_addr *out);
+static int listen_addr_inet(const struct sockspec *spec, struct listen_addr *out, char *err,
+			    size_t errlen);
 static int unix_remove_stale(const char *path, char *err, size_t errlen);
 static bool unix_is_answering(const char *path);
 static int unix_bind(int fd, const struct listen_addr *addr, char *err, size_t errlen);
-static int unix_set_access(const struct policy_socket *socket, const char *path, char *err,
-			   size_t errlen);
-static int listen_open_unix(const struct policy_socket *socket, const struct listen_addr *addr,
+static int listen_open_unix(const struct door_socket *socket, const struct listen_addr *addr,
 			    char *err, size_t errlen);
-static int listen_open_inet(const struct policy_socket *socket, const struct listen_addr *addr,
+static int listen_open_inet(const struct door_socket *socket, const struct listen_addr *addr,
 			    char *err, size_t errlen);
-static int account_uid(const char *name, uid_t *out);
-static int account_gid(const char *name, gid_t *out);
 static int socket_open(const struct listen_addr *addr, bool nonblocking);
 static int socket_listen(int fd, const char *spec, char *err, size_t errlen);
 
-int listen_open(const struct policy_socket *socket, const char *what, char *err, size_t errlen)
+int listen_open(const struct door_socket *socket, const char *what, char *err, size_t errlen)
 {
 	struct listen_addr addr;
 	char why[256];
@@ -77,7 +71,7 @@ int listen_open(const struct policy_socket *socket, const char *what, char *err,
 	return fd;
 }
 
-static int listen_open_unix(const struct policy_socket *socket, const struct listen_addr *addr,
+static int listen_open_unix(const struct door_socket *socket, const struct listen_addr *addr,
 			    char *err, size_t errlen)
 {
 	int fd;
@@ -93,7 +87,8 @@ static int listen_open_unix(const struct policy_socket *socket, const struct lis
 		close(fd);
 		return -1;
 	}
-	if (unix_set_access(socket, addr->path, err, errlen) < 0 ||
+	if (sockspec_set_access(addr->path, socket->owner, socket->group, socket->mode, err,
+				errlen) < 0 ||
 	    socket_listen(fd, socket->spec, err, errlen) < 0) {
 		close(fd);
 		unlink(addr->path);
@@ -102,7 +97,7 @@ static int listen_open_unix(const struct policy_socket *socket, const struct lis
 	return fd;
 }
 
-static int listen_open_inet(const struct policy_socket *socket, const struct listen_addr *addr,
+static int listen_open_inet(const struct door_socket *socket, const struct listen_addr *addr,
 			    char *err, size_t errlen)
 {
 	int fd, one = 1;
@@ -131,7 +126,7 @@ static int listen_open_inet(const struct policy_socket *socket, const struct lis
 	return fd;
 }
 
-void listen_cleanup(const struct policy_socket *socket)
+void listen_cleanup(const struct door_socket *socket)
 {
 	struct listen_addr addr;
 	struct stat st;
@@ -191,88 +186,49 @@ static int socket_listen(int fd, const char *spec, char *err, size_t errlen)
 
 static int listen_parse(const char *spec, struct listen_addr *out, char *err, size_t errlen)
 {
+	struct sockspec parsed;
+	const char *why;
+
 	memset(out, 0, sizeof(*out));
-	if (strncmp(spec, "unix:", 5) == 0)
-		return listen_parse_unix(spec + 5, out, err, errlen);
-	if (strncmp(spec, "local:", 6) == 0)
-		return listen_parse_unix(spec + 6, out, err, errlen);
-	if (strncmp(spec, "inet:", 5) == 0)
-		return listen_parse_inet(spec + 5, AF_UNSPEC, out, err, errlen);
-	if (strncmp(spec, "inet6:", 6) == 0)
-		return listen_parse_inet(spec + 6, AF_INET6, out, err, errlen);
-	snprintf(err, errlen, "%s: expected unix:/path or inet:PORT@HOST", spec);
-	return -1;
+	if (sockspec_parse(spec, &parsed, &why) < 0) {
+		snprintf(err, errlen, "%s: %s", spec, why);
+		return -1;
+	}
+	if (parsed.kind == SOCKSPEC_INET)
+		return listen_addr_inet(&parsed, out, err, errlen);
+	listen_addr_unix(parsed.path, out);
+	return 0;
 }
 
-static int listen_parse_unix(const char *path, struct listen_addr *out, char *err,
-			     size_t errlen)
+/* path: checked by sockspec_parse(), it fits. */
+static void listen_addr_unix(const char *path, struct listen_addr *out)
 {
 	struct sockaddr_un *un = (struct sockaddr_un *)&out->ss;
 	size_t len = strlen(path);
 
-	if (path[0] != '/') {
-		snprintf(err, errlen, "unix:%s: the path must be absolute", path);
-		return -1;
-	}
-	if (len >= sizeof(un->sun_path)) {
-		snprintf(err, errlen, "unix:%s: the path is longer than %zu bytes", path,
-			 sizeof(un->sun_path) - 1);
-		return -1;
-	}
-	un->sun_family = AF_UNIX;
+	/* Through ss, not un: the readers look at ss.ss_family (strict aliasing). */
+	out->ss.ss_family = AF_UNIX;
 	memcpy(un->sun_path, path, len + 1);
 	out->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
 	out->path = un->sun_path;
-	return 0;
 }
 
-static int listen_parse_inet(const char *rest, int family, struct listen_addr *out, char *err,
-			     size_t errlen)
+static int listen_addr_inet(const struct sockspec *spec, struct listen_addr *out, char *err,
+			    size_t errlen)
 {
 	struct addrinfo hints, *res = NULL;
-	char port[8], host[MX_NAME_BUF];
-	const char *at = strchr(rest, '@');
-	size_t port_len = at != NULL ? (size_t)(at - rest) : strlen(rest);
-	size_t host_len;
-	char *end;
-	unsigned long number;
+	char port[8];
 	int rc;
 
-	if (port_len == 0 || port_len >= sizeof(port) || strspn(rest, "0123456789") != port_len) {
-		snprintf(err, errlen, "inet:%s: expected PORT@HOST", rest);
-		return -1;
-	}
-	memcpy(port, rest, port_len);
-	port[port_len] = '\0';
-	number = strtoul(port, &end, 10);
-	if (number > 65535) {
-		snprintf(err, errlen, "inet:%s: port out of range", rest);
-		return -1;
-	}
-	if (at == NULL || at[1] == '\0') {
-		snprintf(host, sizeof(host), "%s", family == AF_INET6 ? "::1" : "127.0.0.1");
-	} else {
-		const char *h = at + 1;
-
-		host_len = strlen(h);
-		if (h[0] == '[' && host_len > 2 && h[host_len - 1] == ']') {
-			h++;
-			host_len -= 2;
-		}
-		if (host_len >= sizeof(host)) {
-			snprintf(err, errlen, "inet:%s: host name too long", rest);
-			return -1;
-		}
-		memcpy(host, h, host_len);
-		host[host_len] = '\0';
-	}
+	snprintf(port, sizeof(port), "%u", spec->port);
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
+	hints.ai_family = spec->family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	rc = getaddrinfo(host, port, &hints, &res);
+	rc = getaddrinfo(spec->host, port, &hints, &res);
 	if (rc != 0) {
-		snprintf(err, errlen, "inet:%s: %s", rest, gai_strerror(rc));
+		snprintf(err, errlen, "inet:%u@%.200s: %s", spec->port, spec->host,
+			 gai_strerror(rc));
 		return -1;
 	}
 	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
@@ -312,12 +268,11 @@ static int unix_remove_stale(const char *path, char *err, size_t errlen)
 static bool unix_is_answering(const char *path)
 {
 	struct listen_addr addr;
-	char why[256];
 	bool answering;
 	int fd;
 
-	if (listen_parse_unix(path, &addr, why, sizeof(why)) < 0)
-		return false;
+	memset(&addr, 0, sizeof(addr));
+	listen_addr_unix(path, &addr);
 	fd = socket_open(&addr, true);
 	if (fd < 0)
 		return false;
@@ -341,66 +296,5 @@ static int unix_bind(int fd, const struct listen_addr *addr, char *err, size_t e
 		snprintf(err, errlen, "unix:%s: bind: %s", addr->path, strerror(errno));
 		return -1;
 	}
-	return 0;
-}
-
-static int unix_set_access(const struct policy_socket *socket, const char *path, char *err,
-			   size_t errlen)
-{
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
-
-	if (socket->owner != NULL && account_uid(socket->owner, &uid) < 0) {
-		snprintf(err, errlen, "unix:%s: owner %s: no such user", path, socket->owner);
-		return -1;
-	}
-	if (socket->group != NULL && account_gid(socket->group, &gid) < 0) {
-		snprintf(err, errlen, "unix:%s: group %s: no such group", path, socket->group);
-		return -1;
-	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0) {
-		snprintf(err, errlen, "unix:%s: chown: %s", path, strerror(errno));
-		return -1;
-	}
-	/* mode 0 means "not configured": the socket stays 0600. */
-	if (socket->mode != 0 && chmod(path, socket->mode & 07777) < 0) {
-		snprintf(err, errlen, "unix:%s: chmod: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* A name, or a number (the configuration allows both). */
-static int account_uid(const char *name, uid_t *out)
-{
-	struct passwd *pw = getpwnam(name);
-	char *end;
-	unsigned long id;
-
-	if (pw == NULL && name[0] >= '0' && name[0] <= '9') {
-		id = strtoul(name, &end, 10);
-		if (*end == '\0' && id < (unsigned long)(uid_t)-1)
-			pw = getpwuid((uid_t)id);
-	}
-	if (pw == NULL)
-		return -1;
-	*out = pw->pw_uid;
-	return 0;
-}
-
-static int account_gid(const char *name, gid_t *out)
-{
-	struct group *gr = getgrnam(name);
-	char *end;
-	unsigned long id;
-
-	if (gr == NULL && name[0] >= '0' && name[0] <= '9') {
-		id = strtoul(name, &end, 10);
-		if (*end == '\0' && id < (unsigned long)(gid_t)-1)
-			gr = getgrgid((gid_t)id);
-	}
-	if (gr == NULL)
-		return -1;
-	*out = gr->gr_gid;
 	return 0;
 }

@@ -77,7 +77,7 @@ static struct router *coalesce_router(struct evloop *loop, const char *server)
 	snprintf(text, sizeof(text),
 		 "self = { addresses = [ ]; }; dns = { servers = [ \"%s\" ]; timeout_ms = 2000; };",
 		 server);
-	if (config_load_string(text, "(bench)", &policy, err, sizeof(err)) < 0) {
+	if (config_load_string(text, "(bench)", &policy, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bench_coalesce: %s\n", err);
 		exit(2);
 	}

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	snprintf(text, sizeof(text),
 		 "self = { addresses = [ ]; }; dns = { servers = [ \"%s\" ]; timeout_ms = 1000; };",
 		 argv[1]);
-	if (config_load_string(text, "bench", &policy, err, sizeof(err)) < 0) {
+	if (config_load_string(text, "bench", &policy, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bench_router: %s\n", err);
 		return 78;
 	}

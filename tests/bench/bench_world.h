@@ -141,7 +141,7 @@ static inline uint32_t bench_route_random(void *arg)
 
 /* The router's lookup callback, reading the cache only. */
 static inline bool bench_route_lookup(void *arg, unsigned channel, enum dns_type type,
-				      const char *name, struct route_answer *out)
+				      const char *name, struct dns_lookup_result *out)
 {
 	struct bench_lookup *ctx = arg;
 
@@ -209,7 +209,7 @@ static inline struct policy *bench_policy_new(bool dual_stack)
 	char err[CONFIG_ERROR_MAX];
 	struct policy *policy;
 
-	if (config_load_string(dual_stack ? "" : "mx = { ipv6 = false; };", "(bench)", &policy,
+	if (config_load_string(dual_stack ? "" : "mx = { ipv6 = false; };", "(bench)", &policy, NULL,
 			       err, sizeof(err)) < 0)
 		bench_die(err);
 	return policy;

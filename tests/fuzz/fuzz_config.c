@@ -45,7 +45,8 @@ static void check_self(const struct policy *p);
 static void check_rules(const struct policy *p);
 static void check_numbers(const struct policy *p);
 static void check_doors(const struct policy *p);
-static void check_socket(const struct policy_socket *sock);
+static void check_settings(const struct daemon_settings *s);
+static void check_socket(const struct door_socket *sock);
 static void check_name(const char *name);
 static void check_host(const char *host);
 static void check_hosts(const struct policy_host *hosts, size_t n);
@@ -57,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct policy sentinel;	/* must be overwritten with NULL on error */
 	char err[CONFIG_ERROR_MAX], *text;
 	struct policy *policy = &sentinel, *shared;
+	struct daemon_settings settings;
 	int rc;
 
 	if (size > INPUT_MAX)
@@ -70,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	memset(err, 'X', sizeof(err));
-	rc = config_load_string(text, NAME, &policy, err, sizeof(err));
+	rc = config_load_string(text, NAME, &policy, &settings, err, sizeof(err));
 	free(text);
 	if (rc != 0) {
 		require(rc == -1, "config_load_string: neither 0 nor -1");
@@ -80,6 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	require(policy != NULL, "config_load_string: success without a policy");
 	check_policy(policy);
+	check_settings(&settings);
+	daemon_settings_clear(&settings);
 	shared = policy_ref(policy);
 	require(shared == policy && policy->refs == 2, "policy_ref");
 	policy_unref(&shared);
@@ -205,7 +209,6 @@ static void check_numbers(const struct policy *p)
 			"ignore_targets prefix too long");
 		require(cidr_contains(c, &c->net), "ignore_targets block misses its own network");
 	}
-	check_range(p->milter.timeout, 1, 86400, "milter.timeout");
 	check_range(p->socketmap.port, 0, 65535, "socketmap.port");
 	check_range(p->socketmap.max_connections, 1, 65536, "socketmap.max_connections");
 	check_range(p->socketmap.idle_timeout, 1, 86400, "socketmap.idle_timeout");
@@ -213,9 +216,6 @@ static void check_numbers(const struct policy *p)
 
 static void check_doors(const struct policy *p)
 {
-	check_socket(&p->milter.socket);
-	check_socket(&p->socketmap.socket);
-	check_socket(&p->control.socket);
 	if (p->milter.rewrite_local != NULL)
 		check_name(p->milter.rewrite_local);
 	require(p->socketmap.transport != NULL && p->socketmap.transport[0] != '\0',
@@ -230,12 +230,20 @@ static void check_doors(const struct policy *p)
 	require(p->socketmap.default_action == DEFAULT_ROUTE ||
 			p->socketmap.default_action == DEFAULT_NOTFOUND,
 		"socketmap.default out of range");
-	require(p->user != NULL && p->user[0] != '\0' && p->group != NULL && p->group[0] != '\0',
-		"no user or group");
-	require(p->pidfile == NULL || p->pidfile[0] == '/', "pidfile not absolute");
 }
 
-static void check_socket(const struct policy_socket *sock)
+static void check_settings(const struct daemon_settings *s)
+{
+	check_socket(&s->milter);
+	check_socket(&s->socketmap);
+	check_socket(&s->control);
+	check_range(s->milter_timeout, 1, 86400, "milter.timeout");
+	require(s->user != NULL && s->user[0] != '\0' && s->group != NULL && s->group[0] != '\0',
+		"no user or group");
+	require(s->pidfile == NULL || s->pidfile[0] == '/', "pidfile not absolute");
+}
+
+static void check_socket(const struct door_socket *sock)
 {
 	require(sock->mode <= 0777, "socket mode above 0777");
 	if (sock->spec == NULL)

@@ -110,9 +110,9 @@ static void socketmap_one(const struct policy *policy, const char *map, const ui
 static void reply_check(const struct format_reply *reply);
 
 static bool lookup_nothing(void *ctx, unsigned channel, enum dns_type type, const char *name,
-			   struct route_answer *out);
+			   struct dns_lookup_result *out);
 static bool lookup_synth(void *ctx, unsigned channel, enum dns_type type, const char *name,
-			 struct route_answer *out);
+			 struct dns_lookup_result *out);
 static struct dns_answer *synth_mx(const char *name, uint32_t h);
 static struct dns_answer *synth_addr(enum dns_type type, const char *name, uint32_t h);
 static struct dns_answer *synth_cname(enum dns_type type, const char *name, uint32_t h);
@@ -127,7 +127,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fx.defaults = config_defaults();
-	if (config_load_string(gateway_conf, "gateway", &fx.gateway, err, sizeof(err)) != 0) {
+	if (config_load_string(gateway_conf, "gateway", &fx.gateway, NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_recipient: gateway policy: %s\n", err);
 		abort();
 	}
@@ -466,7 +466,7 @@ static void reply_check(const struct format_reply *reply)
 
 /* The cold cache: every question is a miss. Names asked must be normalised. */
 static bool lookup_nothing(void *ctx, unsigned channel, enum dns_type type, const char *name,
-			   struct route_answer *out)
+			   struct dns_lookup_result *out)
 {
 	struct synth_dns *dns = ctx;
 
@@ -481,7 +481,7 @@ static bool lookup_nothing(void *ctx, unsigned channel, enum dns_type type, cons
 
 /* Every question answered, the answer picked by a hash of (channel, type, name). */
 static bool lookup_synth(void *ctx, unsigned channel, enum dns_type type, const char *name,
-			 struct route_answer *out)
+			 struct dns_lookup_result *out)
 {
 	struct synth_dns *dns = ctx;
 	uint32_t h;

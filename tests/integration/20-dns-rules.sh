@@ -121,6 +121,25 @@ expect "address literal: relay to it, no DNS" \
 expect "malformed recipient: reject 501" "$(verdict_of "$(sed -n 2p <<<"$OUT")")" \
 	"reject syntax 501 5.1.3"
 
+# Literals pass the same address filters as MX targets (issue 12 items 2, 3).
+route_json 'user@[0.0.0.0]' 'user@[255.255.255.255]' 'user@[IPv6:::]'
+expect "literals no mail server has: refused 550 5.4.4 as ignored_target, exit 1" \
+	"$(jq -r '"\(.action) \(.reply.code) \(.reply.status) \(.pruned[0].reason)"' <<<"$OUT" | sort -u) rc=$RC" \
+	"reject 550 5.4.4 ignored_target rc=1"
+FILTERS=$DNS_WORK/filters.conf
+mxpath_conf "$FILTERS" ns 'mx = { ignore_targets = [ "0.0.0.0/8", "127.0.0.0/8", "::1" ]; };'
+NOV6=$DNS_WORK/nov6.conf
+mxpath_conf "$NOV6" ns 'mx = { ipv6 = false; };'
+OUT=$("$MXPATH" route --json -c "$FILTERS" 'user@[127.0.0.2]' 'user@[IPv6:::1]' 2>"$DNS_WORK/stderr")
+OUT+=$'\n'$("$MXPATH" route --json -c "$NOV6" 'user@[IPv6:2001:db8::1]' 2>"$DNS_WORK/stderr")
+expect "literals in ignore_targets or of a family switched off: refused" \
+	"$(jq -r '"\(.action)/\(.reply.status)/\(.pruned[0].reason)"' <<<"$OUT" | tr '\n' ' ')" \
+	"reject/5.4.4/ignored_target reject/5.4.4/ignored_target reject/5.4.4/no_address "
+OUT=$("$MXPATH" route --json -c "$CONF" --self-address 127.0.0.1 'user@[IPv6:::ffff:127.0.0.1]' \
+	2>"$DNS_WORK/stderr")
+expect "an IPv4-mapped literal of self is self: local" "$(jq -r '"\(.action) \(.rule)"' <<<"$OUT")" \
+	"local literal"
+
 # Many addresses: one line each, in argument order; the worst verdict decides the exit.
 route_json oreilly.com user@nullmx.edge.test 'x@[192.0.2.1]' software.com
 expect "one JSON line per address, in argument order" "$(jq -r .address <<<"$OUT" | tr '\n' ' ')" \

@@ -77,6 +77,23 @@ check "SIGTERM: pid file removed" test ! -e "$D/mxpathd.pid"
 check "SIGTERM: the stop is logged" grep -q 'SIGTERM received: stopping' "$D/log"
 check "SIGTERM: the end is logged" grep -q 'mxpathd [0-9.]* stopped' "$D/log"
 
+# Numeric owner and group work on every door, the milter's too (one applier).
+D=$(mxpathd_dir numeric)
+mxpathd_conf numeric "$ROUTE
+milter = { socket = \"$(mxpathd_spec numeric milter)\"; owner = \"65534\";
+           group = \"65534\"; mode = \"0660\"; };
+socketmap = { socket = \"$(mxpathd_spec numeric socketmap)\"; owner = \"65534\";
+              group = \"65534\"; };"
+mxpathd_start numeric
+check "numeric owner/group: the milter socket belongs to 65534:65534" \
+	test "$(stat -c '%u:%g' "$D/milter.sock")" = 65534:65534
+check "... with the configured mode 0660" test "$(mode_of "$D/milter.sock")" = 660
+check "numeric owner/group: the socketmap socket belongs to 65534:65534" \
+	test "$(stat -c '%u:%g' "$D/socketmap.sock")" = 65534:65534
+mxpathd_stop numeric
+check "... and it stops cleanly" test $? -eq 0
+D=$(mxpathd_dir life)
+
 # SIGINT and SIGHUP stop as well (HUP is a stop, as libmilter makes it).
 for sig in INT HUP; do
 	mxpathd_start life

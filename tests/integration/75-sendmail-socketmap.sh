@@ -1,6 +1,6 @@
 #!/bin/bash
 # 75-sendmail-socketmap - mxpathd's socketmap door as sendmail 8.17's
-# mailertable (FEATURE(`mailertable', `socket -T<TMPF> unix:SOCK')), end to
+# mailertable (FEATURE(`mailertable', `socket unix:SOCK')), end to
 # end: the unpacked sendmail in its own namespace, mxpathd on the test DNS,
 # one smtp-sink per mail exchanger on 127.0.0.x (tests/lib/e2e.sh). The
 # core scenarios of 70-postfix-socketmap, read from the sinks' dumps and

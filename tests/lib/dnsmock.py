@@ -11,6 +11,8 @@ qname or any parent):
   --servfail NAME      answer SERVFAIL       --refused NAME   answer REFUSED
   --drop NAME          never answer          --tc NAME        UDP answer has TC=1, no records
   --delay NAME=SECONDS answer late           --delay-all SECONDS  every answer late
+  --recursive          answer NXDOMAIN outside the zones, as a recursive
+                       resolver would (default: REFUSED, as an authority)
   --control FILE       more faults, one per line ("servfail NAME", "drop NAME",
                        "delay NAME=0.5", "delay-all 0.05", "tc NAME", "refused NAME"),
                        re-read before every answer: tests toggle faults by
@@ -104,6 +106,7 @@ class Zone:
 class MockResolver(BaseResolver):
     def __init__(self, args):
         self.args = args
+        self.recursive = args.recursive
         self.lock = threading.Lock()
         self.zones = []
         self.load()
@@ -171,7 +174,9 @@ class MockResolver(BaseResolver):
             return reply
         zone = self.find_zone(qn)
         if zone is None:
-            reply.header.rcode = RCODE.REFUSED
+            # An authoritative server refuses names outside its zones; a
+            # recursive resolver whose world is these zones says NXDOMAIN.
+            reply.header.rcode = RCODE.NXDOMAIN if self.recursive else RCODE.REFUSED
             return reply
         reply.header.aa = 1
         self.answer(zone, qn, qt, reply)
@@ -218,6 +223,7 @@ def main():
     p.add_argument('--port', type=int, required=True)
     p.add_argument('--delay-all', type=float, default=0.0)
     p.add_argument('--control')
+    p.add_argument('--recursive', action='store_true')
     for opt in FAULTS:
         p.add_argument('--' + opt, action='append', default=[])
     args = p.parse_args()

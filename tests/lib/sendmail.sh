@@ -95,7 +95,7 @@ sm_setup() {
 	install -m 755 "$MTA_LIB/mta/local-deliver.sh" "$dir/local-deliver"
 	# "dns" in hosts: without it sendmail never looks up MX records
 	printf 'hosts files dns\naliases files\n' > "$dir/service.switch"
-	[ -n "$sock" ] && mailertable="FEATURE(\`mailertable', \`socket -T<TMPF> unix:$sock')dnl"
+	[ -n "$sock" ] && mailertable="FEATURE(\`mailertable', \`socket unix:$sock')dnl"
 	[ -n "$SM_MILTER" ] && milter="INPUT_MAIL_FILTER(\`mxpath', \`S=$SM_MILTER, F=T, T=C:5s;S:10s;R:10s;E:30s')dnl"
 	sed -e "s|@SMD@|$dir|g" -e "s|@CF@|$cf|g" -e "s|@HOST@|$host|g" \
 		-e "s|@MAILERTABLE@|$mailertable|" -e "s|@SMTPD_PORT@|$port|g" -e "s|@PORT@|$sink_port|g" \

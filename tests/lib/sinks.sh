@@ -17,6 +17,7 @@
 # Usage:
 #   sinks_init DIR                      dumps and logs go to DIR/sinks
 #   sink_start NAME ADDR PORT [OPT...]  OPT: extra smtp-sink options
+#   sink_restart NAME                   start a stopped sink again, dump kept
 #   sink_stop NAME / sinks_stop_all
 #   sink_messages NAME / sink_recipients NAME [ERE]
 #   sinks_wait_messages N TIMEOUT NAME...   total over the sinks reaches N
@@ -37,8 +38,8 @@ MTA_LIB=${MTA_LIB:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 MTA_ZONES=${MTA_ZONES:-$MTA_LIB/../zones}
 # The MTAs' resolver as libc sees it: resolv.conf has no port, so port 53
 # on an address of its own: the first of these (no zone uses them) where
-# nothing listens yet (another bench may hold one).
-MTA_NAMESERVERS=${MTA_NAMESERVERS:-127.0.0.53 127.0.0.54 127.0.0.55 127.0.0.56}
+# nothing listens yet (another test run may hold some: sixteen to choose from).
+MTA_NAMESERVERS=${MTA_NAMESERVERS:-127.0.0.53 127.0.0.54 127.0.0.55 127.0.0.56 $(echo 127.0.53.{1..12})}
 MTA_NAMESERVER=
 MTA_RESOLVER_PID=
 # The envelope sender of test mail. Its domain must route cleanly (Postfix
@@ -134,11 +135,25 @@ sinks_init() {
 # accepts everything (unless the options say otherwise, e.g. -Q CONNECT
 # for a 421 greeting) and appends each message to DIR/sinks/NAME.dump.
 sink_start() {
-	local name=$1 addr=$2 port=$3; shift 3
+	local name=$1
 	[ -n "$SINKS_DIR" ] || { echo "sink_start: sinks_init first" >&2; return 1; }
 	[ -z "${SINK_PID[$name]:-}" ] || { echo "sink_start: $name already runs" >&2; return 1; }
 	: > "$SINKS_DIR/$name.dump"
 	chown "$SINK_USER" "$SINKS_DIR/$name.dump"
+	_sink_launch "$@"
+}
+
+# sink_restart NAME: start a stopped sink again on its address and port,
+# its dump kept (the new deliveries are appended).
+sink_restart() {
+	local name=$1
+	[ -z "${SINK_PID[$name]:-}" ] || { echo "sink_restart: $name still runs" >&2; return 1; }
+	[ -n "${SINK_ADDR[$name]:-}" ] || { echo "sink_restart: $name never ran" >&2; return 1; }
+	_sink_launch "$name" "${SINK_ADDR[$name]%:*}" "${SINK_ADDR[$name]##*:}"
+}
+
+_sink_launch() {
+	local name=$1 addr=$2 port=$3; shift 3
 	smtp-sink -u "$SINK_USER" -h "$name.sink.test" -D "$SINKS_DIR/$name.dump" "$@" \
 		"$addr:$port" 128 >> "$SINKS_DIR/$name.log" 2>&1 &
 	SINK_PID[$name]=$!
@@ -223,7 +238,7 @@ mta_resolver_start() {
 		_mta_port53_is_free "$addr" || continue
 		MTA_NAMESERVER=$addr
 		/usr/bin/python3 "$MTA_LIB/dnsmock.py" --zonedir "$MTA_ZONES" \
-			--addr "$addr" --port 53 > "$dir/resolver.log" 2>&1 &
+			--addr "$addr" --port 53 --recursive > "$dir/resolver.log" 2>&1 &
 		MTA_RESOLVER_PID=$!
 		mta_poll 10 _mta_resolver_answers && return 0
 		mta_die "MTA resolver on $addr:53 does not answer ($(tail -n 3 "$dir/resolver.log"))"

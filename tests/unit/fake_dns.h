@@ -201,7 +201,7 @@ static inline struct fake_entry *fake_dns_cname_pending(struct fake_dns *fd, uns
 }
 
 static inline bool fake_dns_lookup(void *ctx, unsigned channel, enum dns_type type,
-				   const char *name, struct route_answer *out)
+				   const char *name, struct dns_lookup_result *out)
 {
 	struct fake_dns *fd = ctx;
 	struct fake_entry *e = fake_dns_find(fd, channel, type, name);

@@ -35,7 +35,7 @@ static const struct cache_limits default_limits = {
 static struct dns_answer *answer_a(const char *text, uint32_t ttl);
 static struct dns_answer *answer_status(enum dns_status status, uint32_t ttl);
 static enum cache_lookup get(struct dns_cache *cache, const char *name, uint64_t now,
-			     struct route_answer *out);
+			     struct dns_lookup_result *out);
 static void put(struct dns_cache *cache, const char *name, struct dns_answer *answer,
 		uint64_t now);
 static const char *lookup_name(enum cache_lookup lookup);
@@ -87,7 +87,7 @@ static struct dns_answer *answer_status(enum dns_status status, uint32_t ttl)
 }
 
 static enum cache_lookup get(struct dns_cache *cache, const char *name, uint64_t now,
-			     struct route_answer *out)
+			     struct dns_lookup_result *out)
 {
 	return cache_get(cache, 0, DNS_TYPE_A, name, now, out);
 }
@@ -133,7 +133,7 @@ static bool points_into(const void *p, const struct dns_answer *answer)
 static void assert_lookup(struct dns_cache *cache, const char *name, uint64_t now,
 			  enum cache_lookup expected)
 {
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	assert_string_equal(lookup_name(get(cache, name, now, &out)), lookup_name(expected));
 }
@@ -170,7 +170,7 @@ static void test_put_then_get_hits_with_ttl_left(void **state)
 {
 	struct dns_cache *cache = *state;
 	struct dns_answer *answer = answer_a("192.0.2.1", 300);
-	struct route_answer out;
+	struct dns_lookup_result out;
 	struct cache_stats stats;
 
 	put(cache, "mx.example.org", answer, S(1000));
@@ -193,7 +193,7 @@ static void test_answers_come_back_whole_after_the_put(void **state)
 	struct dns_cache *cache = *state;
 	struct dns_answer *answer = dns_answer_new_mx(mx, 2, 300, "real.example.org");
 	struct mx_addr addr[2];
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	answer->truncated = true;
 	cache_put(cache, 0, DNS_TYPE_MX, "alias.example.org", answer, 0);
@@ -236,7 +236,7 @@ static void test_answers_come_back_whole_after_the_put(void **state)
 static void test_keys_differ_by_channel_type_and_name(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	cache_put(cache, 0, DNS_TYPE_A, "mx.example.org", answer_a("192.0.2.1", 300), 0);
 	assert_int_equal(cache_get(cache, 1, DNS_TYPE_A, "mx.example.org", 0, &out),
@@ -287,7 +287,7 @@ static void test_same_name_on_other_channel_or_type_stays_apart(void **state)
 		for (unsigned i = 0; i < 200; i++)
 			for (unsigned c = 0; c < 2; c++)
 				for (unsigned t = 0; t < 3; t++) {
-					struct route_answer out;
+					struct dns_lookup_result out;
 
 					snprintf(name, sizeof(name), "h%u.example.org", i);
 					if (cache_get(cache, c, types[t], name, 0, &out) !=
@@ -303,7 +303,7 @@ static void test_same_name_on_other_channel_or_type_stays_apart(void **state)
 static void test_put_replaces_the_answer_for_a_key(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 	struct cache_stats stats;
 
 	put(cache, "mx.example.org", answer_a("192.0.2.1", 300), 0);
@@ -335,7 +335,7 @@ static void test_answer_expires_after_its_ttl(void **state)
 static void test_ttl_is_clamped_to_min_and_max(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	put(cache, "short.example.org", answer_a("192.0.2.1", 1), 0);
 	assert_lookup(cache, "short.example.org", S(10) - 1, CACHE_LOOKUP_HIT);
@@ -351,7 +351,7 @@ static void test_ttl_is_clamped_to_min_and_max(void **state)
 static void test_negative_answers_are_cached_with_clamped_ttl(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	put(cache, "nope.example.org", answer_status(DNS_NXDOMAIN, 600), 0);
 	assert_int_equal(get(cache, "nope.example.org", S(599), &out), CACHE_LOOKUP_HIT);
@@ -372,7 +372,7 @@ static void test_temporary_failure_lives_failure_ttl(void **state)
 	static const enum dns_status failures[] = { DNS_SERVFAIL, DNS_REFUSED, DNS_TIMEOUT,
 						    DNS_BADANSWER };
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	for (size_t i = 0; i < MX_ARRAY_LEN(failures); i++) {
 		put(cache, "down.example.org", answer_status(failures[i], 3000), S(100 * i));
@@ -389,7 +389,7 @@ static void test_temporary_failure_lives_failure_ttl(void **state)
 static void test_failure_after_expiry_serves_old_answer_stale(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 	struct cache_stats stats;
 
 	put(cache, "mx.example.org", answer_a("192.0.2.1", 60), 0);
@@ -408,7 +408,7 @@ static void test_failure_after_expiry_serves_old_answer_stale(void **state)
 static void test_stale_retry_window_ends_in_a_miss_then_serves_again(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	put(cache, "mx.example.org", answer_a("192.0.2.1", 60), 0);
 	put(cache, "mx.example.org", answer_status(DNS_TIMEOUT, 0), S(100));
@@ -426,7 +426,7 @@ static void test_stale_retry_window_ends_in_a_miss_then_serves_again(void **stat
 static void test_serve_stale_window_ends_serve_stale_after_expiry(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	/* expired 3599.999 s ago: still servable */
 	put(cache, "a.example.org", answer_a("192.0.2.1", 60), 0);
@@ -445,7 +445,7 @@ static void test_serve_stale_zero_never_serves_stale(void **state)
 {
 	struct dns_cache *cache = *state;
 	struct cache_limits limits = default_limits;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	limits.serve_stale = 0;
 	cache_set_limits(cache, &limits);
@@ -459,7 +459,7 @@ static void test_successful_put_replaces_stale_answer(void **state)
 {
 	struct dns_cache *cache = *state;
 	struct cache_limits limits = default_limits;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	limits.stale_retry = 1000;	/* a stale window that outlives the new answer */
 	cache_set_limits(cache, &limits);
@@ -478,7 +478,7 @@ static void test_successful_put_replaces_stale_answer(void **state)
 static void test_negative_answer_can_be_served_stale(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	put(cache, "nope.example.org", answer_status(DNS_NXDOMAIN, 60), 0);
 	put(cache, "nope.example.org", answer_status(DNS_REFUSED, 0), S(61));
@@ -489,7 +489,7 @@ static void test_negative_answer_can_be_served_stale(void **state)
 static void test_failure_does_not_replace_a_fresh_answer(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	put(cache, "mx.example.org", answer_a("192.0.2.1", 300), 0);
 	put(cache, "mx.example.org", answer_status(DNS_SERVFAIL, 0), S(10));
@@ -501,7 +501,7 @@ static void test_failure_does_not_replace_a_fresh_answer(void **state)
 static void test_failure_replaces_an_earlier_failure(void **state)
 {
 	struct dns_cache *cache = *state;
-	struct route_answer out;
+	struct dns_lookup_result out;
 
 	put(cache, "down.example.org", answer_status(DNS_SERVFAIL, 0), 0);
 	put(cache, "down.example.org", answer_status(DNS_TIMEOUT, 0), S(6));
@@ -672,7 +672,7 @@ static void test_many_entries_stay_reachable_and_bounded(void **state)
 	assert_int_equal(stats.entries, 50000);
 	assert_int_equal(stats.evictions, 50000);
 	for (unsigned i = 0; i < 100000; i++) {
-		struct route_answer out;
+		struct dns_lookup_result out;
 		enum cache_lookup expected = i < 50000 ? CACHE_LOOKUP_MISS : CACHE_LOOKUP_HIT;
 
 		snprintf(name, sizeof(name), "mx%u.domain%u.example", i % 3, i);
@@ -703,7 +703,7 @@ static void test_largest_answer_comes_back_whole(void **state)
 	char hosts[DNS_MX_MAX][MX_NAME_BUF], name[MX_NAME_BUF], cname[MX_NAME_BUF];
 	struct dns_mx mx[DNS_MX_MAX];
 	struct dns_answer *answer;
-	struct route_answer out;
+	struct dns_lookup_result out;
 	struct cache_stats empty, stats;
 
 	cache_get_stats(cache, &empty);
@@ -880,7 +880,7 @@ static void model_get(struct model *m, unsigned key)
 	unsigned channel;
 	enum dns_type type;
 	char name[MX_NAME_BUF];
-	struct route_answer out;
+	struct dns_lookup_result out;
 	size_t at = model_find(m, key);
 	enum cache_lookup got;
 

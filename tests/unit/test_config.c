@@ -28,10 +28,11 @@ static const char *root_path(char *buf, size_t len, const char *relative);
 static struct policy *load_ok(const char *text);
 static void assert_error(const char *text, const char *expected);
 static void assert_defaults(const struct policy *p);
+static void assert_default_settings(const struct daemon_settings *s);
 static void assert_addr(const struct mx_addr *addr, const char *text);
 static void assert_cidr(const struct mx_cidr *cidr, const char *net, unsigned prefix);
 static void assert_host(const struct policy_host *host, const char *name, unsigned pref);
-static void assert_socket(const struct policy_socket *sock, const char *spec, const char *owner,
+static void assert_socket(const struct door_socket *sock, const char *spec, const char *owner,
 			  const char *group, mode_t mode);
 
 static const char *root_path(char *buf, size_t len, const char *relative)
@@ -42,15 +43,21 @@ static const char *root_path(char *buf, size_t len, const char *relative)
 	return buf;
 }
 
-static struct policy *load_ok(const char *text)
+/* settings: the daemon's settings too (NULL: not wanted). */
+static struct policy *load_ok_settings(const char *text, struct daemon_settings *settings)
 {
 	struct policy *p = NULL;
 	char err[CONFIG_ERROR_MAX] = "";
 
-	if (config_load_string(text, "t.conf", &p, err, sizeof(err)) != 0)
+	if (config_load_string(text, "t.conf", &p, settings, err, sizeof(err)) != 0)
 		fail_msg("unexpected error: %s", err);
 	assert_non_null(p);
 	return p;
+}
+
+static struct policy *load_ok(const char *text)
+{
+	return load_ok_settings(text, NULL);
 }
 
 static void assert_error(const char *text, const char *expected)
@@ -58,7 +65,7 @@ static void assert_error(const char *text, const char *expected)
 	struct policy *p = (struct policy *)&p;	/* must be reset to NULL */
 	char err[CONFIG_ERROR_MAX] = "";
 
-	if (config_load_string(text, "t.conf", &p, err, sizeof(err)) == 0)
+	if (config_load_string(text, "t.conf", &p, NULL, err, sizeof(err)) == 0)
 		fail_msg("accepted: %s", text);
 	assert_null(p);
 	assert_string_equal(err, expected);
@@ -83,7 +90,7 @@ static void assert_host(const struct policy_host *host, const char *name, unsign
 	assert_int_equal(host->pref, pref);
 }
 
-static void assert_socket(const struct policy_socket *sock, const char *spec, const char *owner,
+static void assert_socket(const struct door_socket *sock, const char *spec, const char *owner,
 			  const char *group, mode_t mode)
 {
 	if (spec == NULL)
@@ -129,17 +136,16 @@ static void assert_defaults(const struct policy *p)
 	assert_true(p->mx.ipv6);
 	assert_int_equal(p->mx.null_mx, VERDICT_REJECT);
 	assert_int_equal(p->mx.self_best, VERDICT_REJECT);
-	assert_int_equal(p->mx.n_ignore_targets, 1);
+	assert_int_equal(p->mx.n_ignore_targets, 3);
 	assert_cidr(&p->mx.ignore_targets[0], "0.0.0.0", 8);
+	assert_cidr(&p->mx.ignore_targets[1], "255.255.255.255", 32);
+	assert_cidr(&p->mx.ignore_targets[2], "::", 128);
 
-	assert_socket(&p->milter.socket, NULL, NULL, NULL, 0660);
 	assert_true(p->milter.reject_unroutable);
 	assert_false(p->milter.rewrite_clusters);
 	assert_null(p->milter.rewrite_local);
 	assert_false(p->milter.trace_header);
-	assert_int_equal(p->milter.timeout, 7200);
 
-	assert_socket(&p->socketmap.socket, NULL, NULL, NULL, 0660);
 	assert_string_equal(p->socketmap.transport, "smtp");
 	assert_int_equal(p->socketmap.port, 0);
 	assert_string_equal(p->socketmap.mailer, "esmtp");
@@ -148,12 +154,17 @@ static void assert_defaults(const struct policy *p)
 	assert_int_equal(p->socketmap.default_action, DEFAULT_ROUTE);
 	assert_int_equal(p->socketmap.max_connections, 1024);
 	assert_int_equal(p->socketmap.idle_timeout, 300);
+}
 
-	assert_socket(&p->control.socket, NULL, NULL, NULL, 0600);
-
-	assert_string_equal(p->user, "mxpath");
-	assert_string_equal(p->group, "mxpath");
-	assert_null(p->pidfile);
+static void assert_default_settings(const struct daemon_settings *s)
+{
+	assert_socket(&s->milter, NULL, NULL, NULL, 0660);
+	assert_int_equal(s->milter_timeout, 7200);
+	assert_socket(&s->socketmap, NULL, NULL, NULL, 0660);
+	assert_socket(&s->control, NULL, NULL, NULL, 0600);
+	assert_string_equal(s->user, "mxpath");
+	assert_string_equal(s->group, "mxpath");
+	assert_null(s->pidfile);
 }
 
 /* ---- whole files ---- */
@@ -161,11 +172,12 @@ static void assert_defaults(const struct policy *p)
 static void test_full_file_sets_every_field(void **state)
 {
 	char path[PATH_MAX], err[CONFIG_ERROR_MAX] = "";
+	struct daemon_settings s;
 	struct policy *p = NULL;
 
 	(void)state;
 	root_path(path, sizeof(path), "tests/unit/conf/full.conf");
-	if (config_load_file(path, &p, err, sizeof(err)) != 0)
+	if (config_load_file(path, &p, &s, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(p->file, path);
 	assert_int_equal(p->refs, 1);
@@ -235,15 +247,14 @@ static void test_full_file_sets_every_field(void **state)
 	assert_cidr(&p->mx.ignore_targets[1], "127.0.0.0", 8);
 	assert_cidr(&p->mx.ignore_targets[2], "::1", 128);
 
-	assert_socket(&p->milter.socket, "unix:/run/mxpath/milter.sock", "postfix", "postdrop",
-		      0640);
+	assert_socket(&s.milter, "unix:/run/mxpath/milter.sock", "postfix", "postdrop", 0640);
 	assert_false(p->milter.reject_unroutable);
 	assert_true(p->milter.rewrite_clusters);
 	assert_string_equal(p->milter.rewrite_local, "cluster.cs.xyz.edu");
 	assert_true(p->milter.trace_header);
-	assert_int_equal(p->milter.timeout, 600);
+	assert_int_equal(s.milter_timeout, 600);
 
-	assert_socket(&p->socketmap.socket, "inet:10025@127.0.0.1", NULL, NULL, 0660);
+	assert_socket(&s.socketmap, "inet:10025@127.0.0.1", NULL, NULL, 0660);
 	assert_string_equal(p->socketmap.transport, "relay");
 	assert_int_equal(p->socketmap.port, 2525);
 	assert_string_equal(p->socketmap.mailer, "smtp");
@@ -253,57 +264,71 @@ static void test_full_file_sets_every_field(void **state)
 	assert_int_equal(p->socketmap.max_connections, 64);
 	assert_int_equal(p->socketmap.idle_timeout, 30);
 
-	assert_socket(&p->control.socket, "unix:/run/mxpath/control.sock", NULL, NULL, 0660);
+	assert_socket(&s.control, "unix:/run/mxpath/control.sock", NULL, NULL, 0660);
 
-	assert_string_equal(p->user, "mail");
-	assert_string_equal(p->group, "mail");
-	assert_string_equal(p->pidfile, "/run/mxpath/mxpathd.pid");
+	assert_string_equal(s.user, "mail");
+	assert_string_equal(s.group, "mail");
+	assert_string_equal(s.pidfile, "/run/mxpath/mxpathd.pid");
 	policy_free(&p);
 	assert_null(p);
+	daemon_settings_clear(&s);
+	assert_null(s.user);
 }
 
 static void test_empty_file_gives_defaults(void **state)
 {
-	struct policy *p = load_ok("");
+	struct daemon_settings s;
+	struct policy *p = load_ok_settings("", &s);
 
 	(void)state;
 	assert_string_equal(p->file, "t.conf");
 	assert_defaults(p);
+	assert_default_settings(&s);
 	policy_free(&p);
+	daemon_settings_clear(&s);
 }
 
 static void test_comment_only_file_gives_defaults(void **state)
 {
-	struct policy *p = load_ok("# nothing set\n// nor here\n/* nor here */\n");
+	struct daemon_settings s;
+	struct policy *p = load_ok_settings("# nothing set\n// nor here\n/* nor here */\n", &s);
 
 	(void)state;
 	assert_defaults(p);
+	assert_default_settings(&s);
 	policy_free(&p);
+	daemon_settings_clear(&s);
 }
 
 static void test_config_defaults_are_the_empty_file(void **state)
 {
 	struct policy *p = config_defaults();
+	struct daemon_settings s;
 
 	(void)state;
+	config_settings_defaults(&s);
 	assert_string_equal(p->file, "(defaults)");
 	assert_defaults(p);
+	assert_default_settings(&s);
 	policy_free(&p);
+	daemon_settings_clear(&s);
 }
 
 static void test_contrib_example_passes_validation(void **state)
 {
 	char path[PATH_MAX], err[CONFIG_ERROR_MAX] = "";
+	struct daemon_settings s;
 	struct policy *p = NULL;
 
 	(void)state;
 	root_path(path, sizeof(path), "contrib/mxpath.conf");
-	if (config_load_file(path, &p, err, sizeof(err)) != 0)
+	if (config_load_file(path, &p, &s, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
-	assert_string_equal(p->milter.socket.spec, "unix:/run/mxpath/milter.sock");
-	assert_string_equal(p->socketmap.socket.spec, "unix:/run/mxpath/socketmap.sock");
-	assert_string_equal(p->control.socket.spec, "unix:/run/mxpath/control.sock");
+	assert_string_equal(s.milter.spec, "unix:/run/mxpath/milter.sock");
+	assert_string_equal(s.socketmap.spec, "unix:/run/mxpath/socketmap.sock");
+	assert_string_equal(s.control.spec, "unix:/run/mxpath/control.sock");
 	policy_free(&p);
+	daemon_settings_clear(&s);
 }
 
 /* The sketch in DESIGN.md: host A of the seed's cluster example. */
@@ -344,7 +369,7 @@ static void test_missing_file_cannot_open(void **state)
 	char err[CONFIG_ERROR_MAX] = "";
 
 	(void)state;
-	assert_int_equal(config_load_file("/nonexistent/mxpath.conf", &p, err, sizeof(err)), -1);
+	assert_int_equal(config_load_file("/nonexistent/mxpath.conf", &p, NULL, err, sizeof(err)), -1);
 	assert_null(p);
 	assert_string_equal(err,
 			    "/nonexistent/mxpath.conf: cannot open: No such file or directory");
@@ -356,7 +381,7 @@ static void test_directory_cannot_open(void **state)
 	char err[CONFIG_ERROR_MAX] = "";
 
 	(void)state;
-	assert_int_equal(config_load_file("/", &p, err, sizeof(err)), -1);
+	assert_int_equal(config_load_file("/", &p, NULL, err, sizeof(err)), -1);
 	assert_null(p);
 	assert_string_equal(err, "/: cannot open: Is a directory");
 }
@@ -364,16 +389,18 @@ static void test_directory_cannot_open(void **state)
 static void test_include_is_relative_to_the_file(void **state)
 {
 	char path[PATH_MAX], err[CONFIG_ERROR_MAX] = "";
+	struct daemon_settings s;
 	struct policy *p = NULL;
 
 	(void)state;
 	root_path(path, sizeof(path), "tests/unit/conf/include.conf");
-	if (config_load_file(path, &p, err, sizeof(err)) != 0)
+	if (config_load_file(path, &p, &s, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(p->n_local_hosts, 1);
 	assert_string_equal(p->local_hosts[0], "part.example");
-	assert_string_equal(p->user, "nobody");
+	assert_string_equal(s.user, "nobody");
 	policy_free(&p);
+	daemon_settings_clear(&s);
 }
 
 static void test_error_in_include_names_the_included_file(void **state)
@@ -383,7 +410,7 @@ static void test_error_in_include_names_the_included_file(void **state)
 
 	(void)state;
 	root_path(path, sizeof(path), "tests/unit/conf/include-bad.conf");
-	assert_int_equal(config_load_file(path, &p, err, sizeof(err)), -1);
+	assert_int_equal(config_load_file(path, &p, NULL, err, sizeof(err)), -1);
 	assert_null(p);
 	root_path(expected, sizeof(expected), "tests/unit/conf/included/bad.conf");
 	strcat(expected, ":3: dns.tries: 0 is out of range 1..10");
@@ -446,10 +473,12 @@ static void test_mode_as_octal_string_or_digits(void **state)
 
 	(void)state;
 	for (i = 0; i < MX_ARRAY_LEN(cases); i++) {
-		struct policy *p = load_ok(cases[i].text);
+		struct daemon_settings s;
+		struct policy *p = load_ok_settings(cases[i].text, &s);
 
-		assert_int_equal(p->milter.socket.mode, cases[i].mode);
+		assert_int_equal(s.milter.mode, cases[i].mode);
 		policy_free(&p);
+		daemon_settings_clear(&s);
 	}
 }
 
@@ -510,19 +539,21 @@ static void test_socket_specs_accepted(void **state)
 {
 	static const char *const specs[] = {
 		"unix:/run/mxpath/m.sock", "inet:10025", "inet:10025@127.0.0.1",
-		"inet:10025@::1", "inet:1@localhost",
+		"inet:10025@::1", "inet:10025@[::1]", "inet:1@localhost",
 	};
 	char text[256];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < MX_ARRAY_LEN(specs); i++) {
+		struct daemon_settings s;
 		struct policy *p;
 
 		snprintf(text, sizeof(text), "socketmap = { socket = \"%s\"; };", specs[i]);
-		p = load_ok(text);
-		assert_string_equal(p->socketmap.socket.spec, specs[i]);
+		p = load_ok_settings(text, &s);
+		assert_string_equal(s.socketmap.spec, specs[i]);
 		policy_free(&p);
+		daemon_settings_clear(&s);
 	}
 }
 
@@ -764,7 +795,7 @@ static void test_error_with_small_buffer_is_truncated_not_overrun(void **state)
 
 	(void)state;
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(config_load_string("foo = 1;", "t.conf", &p, err, 8), -1);
+	assert_int_equal(config_load_string("foo = 1;", "t.conf", &p, NULL, err, 8), -1);
 	assert_string_equal(err, "t.conf:");
 	assert_int_equal(err[8], 'x');
 }

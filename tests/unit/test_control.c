@@ -26,7 +26,7 @@
 struct fixture {
 	char dir[64];
 	char spec[128];
-	struct policy_socket socket;
+	struct door_socket socket;
 	int listen_fd;
 };
 

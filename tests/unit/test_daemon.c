@@ -62,23 +62,23 @@ static void write_file(const char *path, const char *text, mode_t mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
-static struct policy policy_for(char *user, char *group)
+static struct daemon_settings settings_for(char *user, char *group)
 {
-	struct policy p = { .file = "test.conf", .user = user, .group = group };
+	struct daemon_settings s = { .user = user, .group = group };
 
-	return p;
+	return s;
 }
 
 /* ---- daemon_find_user ---- */
 
 static void test_user_and_group_resolve_to_ids_and_names(void **state)
 {
-	struct policy p = policy_for("nobody", "nogroup");
+	struct daemon_settings p = settings_for("nobody", "nogroup");
 	struct daemon_user u;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(daemon_find_user(&p, &u, err, sizeof(err)), 0);
+	assert_int_equal(daemon_find_user(&p, "test.conf", &u, err, sizeof(err)), 0);
 	assert_int_equal(u.uid, getpwnam("nobody")->pw_uid);
 	assert_int_equal(u.gid, getgrnam("nogroup")->gr_gid);
 	assert_string_equal(u.name, "nobody");
@@ -88,73 +88,73 @@ static void test_user_and_group_resolve_to_ids_and_names(void **state)
 
 static void test_numeric_user_and_group_resolve(void **state)
 {
-	struct policy p = policy_for("65534", "65534");
+	struct daemon_settings p = settings_for("65534", "65534");
 	struct daemon_user u;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(daemon_find_user(&p, &u, err, sizeof(err)), 0);
+	assert_int_equal(daemon_find_user(&p, "test.conf", &u, err, sizeof(err)), 0);
 	assert_string_equal(u.name, getpwuid(65534)->pw_name);
 	assert_string_equal(u.group, getgrgid(65534)->gr_name);
 }
 
 static void test_group_defaults_to_the_users_own(void **state)
 {
-	struct policy p = policy_for("nobody", NULL);
+	struct daemon_settings p = settings_for("nobody", NULL);
 	struct daemon_user u;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(daemon_find_user(&p, &u, err, sizeof(err)), 0);
+	assert_int_equal(daemon_find_user(&p, "test.conf", &u, err, sizeof(err)), 0);
 	assert_int_equal(u.gid, getpwnam("nobody")->pw_gid);
 }
 
 static void test_root_by_name_stays_root(void **state)
 {
-	struct policy p = policy_for("root", "root");
+	struct daemon_settings p = settings_for("root", "root");
 	struct daemon_user u;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(daemon_find_user(&p, &u, err, sizeof(err)), 0);
+	assert_int_equal(daemon_find_user(&p, "test.conf", &u, err, sizeof(err)), 0);
 	assert_true(u.stays_root);
 	assert_int_equal(u.uid, 0);
 }
 
 static void test_uid_zero_under_another_name_is_refused(void **state)
 {
-	struct policy p = policy_for("0", "root");
+	struct daemon_settings p = settings_for("0", "root");
 	struct daemon_user u;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(daemon_find_user(&p, &u, err, sizeof(err)), -1);
+	assert_int_equal(daemon_find_user(&p, "test.conf", &u, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "user 0 has uid 0"));
 }
 
 static void test_root_group_for_another_user_is_refused(void **state)
 {
-	struct policy p = policy_for("nobody", "root");
+	struct daemon_settings p = settings_for("nobody", "root");
 	struct daemon_user u;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(daemon_find_user(&p, &u, err, sizeof(err)), -1);
+	assert_int_equal(daemon_find_user(&p, "test.conf", &u, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "group root has gid 0"));
 }
 
 static void test_unknown_user_or_group_is_named(void **state)
 {
-	struct policy p = policy_for("no-such-user-mxpath", "nogroup");
+	struct daemon_settings p = settings_for("no-such-user-mxpath", "nogroup");
 	struct daemon_user u;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(daemon_find_user(&p, &u, err, sizeof(err)), -1);
+	assert_int_equal(daemon_find_user(&p, "test.conf", &u, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "user no-such-user-mxpath: no such user"));
 	assert_non_null(strstr(err, "test.conf"));
-	p = policy_for("nobody", "no-such-group-mxpath");
-	assert_int_equal(daemon_find_user(&p, &u, err, sizeof(err)), -1);
+	p = settings_for("nobody", "no-such-group-mxpath");
+	assert_int_equal(daemon_find_user(&p, "test.conf", &u, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "group no-such-group-mxpath: no such group"));
 }
 
@@ -217,7 +217,7 @@ static void test_config_missing_or_not_a_file_is_refused(void **state)
 static void check_socket_dir(struct fixture *f, mode_t mode, int want)
 {
 	char spec[160], err[256];
-	struct policy_socket s = { .spec = spec };
+	struct door_socket s = { .spec = spec };
 
 	assert_int_equal(chmod(f->dir, mode), 0);
 	snprintf(spec, sizeof(spec), "unix:%s/s.sock", f->dir);
@@ -242,9 +242,9 @@ static void test_socket_dir_writable_by_others_is_refused_unless_sticky(void **s
 
 static void test_socket_dir_check_ignores_inet_and_disabled_doors(void **state)
 {
-	struct policy_socket inet = { .spec = "inet:9999@127.0.0.1" };
-	struct policy_socket off = { .spec = NULL };
-	struct policy_socket missing = { .spec = "unix:/nonexistent-mxpath/s.sock" };
+	struct door_socket inet = { .spec = "inet:9999@127.0.0.1" };
+	struct door_socket off = { .spec = NULL };
+	struct door_socket missing = { .spec = "unix:/nonexistent-mxpath/s.sock" };
 	char err[256];
 
 	(void)state;
@@ -373,14 +373,14 @@ static void test_detach_parent_exits_1_if_the_child_dies_first(void **state)
 
 static void test_drop_privileges_for_good(void **state)
 {
-	struct policy p = policy_for("nobody", "nogroup");
+	struct daemon_settings p = settings_for("nobody", "nogroup");
 	struct daemon_user u;
 	char err[256];
 	int status;
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(daemon_find_user(&p, &u, err, sizeof(err)), 0);
+	assert_int_equal(daemon_find_user(&p, "test.conf", &u, err, sizeof(err)), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -424,20 +424,20 @@ static void test_staying_root_changes_nothing(void **state)
 
 static void test_restart_changes_names_each_setting(void **state)
 {
-	struct policy a = policy_for("mxpath", "mxpath");
-	struct policy b = policy_for("mxpath", "mxpath");
+	struct daemon_settings a = settings_for("mxpath", "mxpath");
+	struct daemon_settings b = settings_for("mxpath", "mxpath");
 	char out[128];
 
 	(void)state;
-	a.socketmap.socket.spec = "unix:/run/mxpath/socketmap.sock";
-	b.socketmap.socket.spec = "unix:/run/mxpath/socketmap.sock";
-	a.socketmap.socket.mode = b.socketmap.socket.mode = 0660;
+	a.socketmap.spec = "unix:/run/mxpath/socketmap.sock";
+	b.socketmap.spec = "unix:/run/mxpath/socketmap.sock";
+	a.socketmap.mode = b.socketmap.mode = 0660;
 	assert_int_equal(daemon_restart_changes(&a, &b, out, sizeof(out)), 0);
 	assert_string_equal(out, "");
 
-	b.socketmap.socket.mode = 0666;
+	b.socketmap.mode = 0666;
 	b.user = "nobody";
-	b.milter.socket.spec = "unix:/run/mxpath/milter.sock";
+	b.milter.spec = "unix:/run/mxpath/milter.sock";
 	b.pidfile = "/run/mxpath/mxpathd.pid";
 	assert_int_equal(daemon_restart_changes(&a, &b, out, sizeof(out)), 4);
 	assert_string_equal(out, "milter.socket, socketmap.socket, user, pidfile");

@@ -47,7 +47,7 @@ static struct policy *policy_load(const char *socketmap_section, const char *ext
 
 	snprintf(text, sizeof(text), "%s%s\nsocketmap = { %s };\n", base_conf, extra,
 		 socketmap_section);
-	if (config_load_string(text, "t.conf", &policy, err, sizeof(err)) != 0)
+	if (config_load_string(text, "t.conf", &policy, NULL, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
 	return policy;
 }
@@ -516,7 +516,7 @@ static void test_root_route_answers_every_dot_key(void **state)
 	struct format_query q;
 
 	(void)state;
-	if (config_load_string(text, "t.conf", &policy, err, sizeof(err)) != 0)
+	if (config_load_string(text, "t.conf", &policy, NULL, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
 	assert_int_equal(format_request(policy, "mailertable .", 13, &q, &reply), FORMAT_ROUTE);
 	assert_string_equal(q.recipient, "_");

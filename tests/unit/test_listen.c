@@ -52,9 +52,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct policy_socket unix_socket(struct fixture *f, mode_t mode)
+static struct door_socket unix_socket(struct fixture *f, mode_t mode)
 {
-	struct policy_socket s = { .spec = f->spec, .mode = mode };
+	struct door_socket s = { .spec = f->spec, .mode = mode };
 
 	return s;
 }
@@ -62,7 +62,7 @@ static struct policy_socket unix_socket(struct fixture *f, mode_t mode)
 static void test_unix_socket_gets_mode_and_accepts(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0640);
+	struct door_socket s = unix_socket(f, 0640);
 	char err[256];
 	struct stat st;
 	int fd, client;
@@ -81,7 +81,7 @@ static void test_unix_socket_gets_mode_and_accepts(void **state)
 static void test_unix_socket_without_mode_stays_private(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0);
+	struct door_socket s = unix_socket(f, 0);
 	char err[256];
 	struct stat st;
 	int fd;
@@ -96,7 +96,7 @@ static void test_unix_socket_without_mode_stays_private(void **state)
 static void test_unix_socket_gets_owner_and_group(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	struct passwd *pw;
 	struct group *gr;
 	char err[256], owner[64], group[64];
@@ -127,7 +127,7 @@ static void test_unix_socket_gets_owner_and_group(void **state)
 static void test_unknown_owner_is_refused_and_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	struct stat st;
 
@@ -141,7 +141,7 @@ static void test_unknown_owner_is_refused_and_leaves_nothing(void **state)
 static void test_stale_socket_is_replaced(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	struct stat st;
 	int fd, client;
@@ -168,7 +168,7 @@ static void test_stale_socket_is_replaced(void **state)
 static void test_socket_in_use_is_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	int fd, client;
 
@@ -186,7 +186,7 @@ static void test_socket_in_use_is_refused(void **state)
 static void test_regular_file_is_never_removed(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	struct stat st;
 	int fd;
@@ -205,7 +205,7 @@ static void test_regular_file_is_never_removed(void **state)
 static void test_cleanup_removes_the_socket(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	struct stat st;
 	int fd;
@@ -221,7 +221,7 @@ static void test_cleanup_removes_the_socket(void **state)
 static void test_sockets_are_nonblocking_and_cloexec(void **state)
 {
 	struct fixture *f = *state;
-	struct policy_socket s = unix_socket(f, 0660);
+	struct door_socket s = unix_socket(f, 0660);
 	char err[256];
 	int fd;
 
@@ -244,19 +244,46 @@ static int bound_port(int fd)
 	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-static void check_inet(const char *listen_spec, const char *connect_host, int family)
+/* A port nobody listens on now (the grammar has no port 0 for "any"). */
+static unsigned free_port(int family)
 {
-	struct policy_socket s = { .spec = (char *)listen_spec };
+	struct sockaddr_storage ss;
+	int fd = socket(family, SOCK_STREAM, 0);
+	unsigned port;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+	else
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, family == AF_INET6 ?
+			      sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)), 0);
+	port = (unsigned)bound_port(fd);
+	close(fd);
+	return port;
+}
+
+/* Listens on "inet:PORT" + host_suffix, connects to inet:PORT@connect_host. */
+static void check_inet(const char *host_suffix, const char *connect_host, int family)
+{
+	unsigned port = free_port(family);
+	struct door_socket s;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char err[256], spec[96];
+	char err[256], spec[96], listen_spec[96];
 	int fd, client, one = 0;
 	socklen_t one_len = sizeof(one);
 
+	snprintf(listen_spec, sizeof(listen_spec), "inet:%u%s", port, host_suffix);
+	s = (struct door_socket){ .spec = listen_spec };
 	fd = listen_open(&s, "socketmap.socket", err, sizeof(err));
-	assert_true(fd >= 0);
+	if (fd < 0)
+		fail_msg("%s: %s", listen_spec, err);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
 	assert_int_equal(ss.ss_family, family);
+	assert_int_equal(bound_port(fd), (int)port);
 	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, &one_len), 0);
 	assert_true(one != 0);
 	snprintf(spec, sizeof(spec), "inet:%d@%s", bound_port(fd), connect_host);
@@ -269,14 +296,14 @@ static void check_inet(const char *listen_spec, const char *connect_host, int fa
 static void test_inet_defaults_to_ipv4_loopback(void **state)
 {
 	(void)state;
-	check_inet("inet:0", "127.0.0.1", AF_INET);
+	check_inet("", "127.0.0.1", AF_INET);
 }
 
 static void test_inet_ipv6_loopback_bracketed_or_not(void **state)
 {
 	(void)state;
-	check_inet("inet:0@[::1]", "::1", AF_INET6);
-	check_inet("inet:0@::1", "[::1]", AF_INET6);
+	check_inet("@[::1]", "::1", AF_INET6);
+	check_inet("@::1", "[::1]", AF_INET6);
 }
 
 static void test_bad_specs_are_refused_with_the_reason(void **state)
@@ -286,18 +313,23 @@ static void test_bad_specs_are_refused_with_the_reason(void **state)
 		const char *why;
 	} cases[] = {
 		{ "tcp:25", "expected unix:/path or inet:PORT@HOST" },
+		{ "local:/tmp/x.sock", "expected unix:/path or inet:PORT@HOST" },
+		{ "inet6:25@::1", "expected unix:/path or inet:PORT@HOST" },
 		{ "unix:relative.sock", "must be absolute" },
-		{ "inet:99999@127.0.0.1", "port out of range" },
-		{ "inet:@127.0.0.1", "expected PORT@HOST" },
-		{ "inet:25x@127.0.0.1", "expected PORT@HOST" },
+		{ "inet:99999@127.0.0.1", "bad port: expected 1..65535" },
+		{ "inet:0", "bad port: expected 1..65535" },
+		{ "inet:@127.0.0.1", "bad port: expected 1..65535" },
+		{ "inet:25x@127.0.0.1", "bad port: expected 1..65535" },
+		{ "inet:25@[127.0.0.1]", "bad host after '@'" },
+		{ "inet:25@", "bad host after '@'" },
 		{ "unix:/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock", "longer than" },
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock", "too long" },
 	};
 	char err[256];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct policy_socket s = { .spec = (char *)cases[i].spec };
+		struct door_socket s = { .spec = (char *)cases[i].spec };
 
 		assert_int_equal(listen_open(&s, "control.socket", err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "control.socket: "));

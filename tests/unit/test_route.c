@@ -6,7 +6,8 @@
  * DESIGN.md's routing rules; then the behaviours a row cannot show:
  * pending passes, TTL and cache state, the uniformity of the shuffle, the
  * policy lookups. DNS is a table-driven fake (fake_dns.h), randomness a
- * seeded xorshift, policies and identities are built by hand here.
+ * seeded xorshift; policies start from the loader's defaults, the rows
+ * add to them by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 
 #include "mxpath/engine/address.h"
 #include "mxpath/base/common.h"
+#include "mxpath/config/config.h"
 #include "mxpath/engine/dns.h"
 #include "mxpath/engine/identity.h"
 #include "mxpath/engine/policy.h"
@@ -77,21 +79,10 @@ struct env {
 
 /* --- policies and identities built by hand ------------------------------ */
 
+/* The loader's defaults (an empty file), so the rows cannot drift from them. */
 static struct policy *policy_new_test(void)
 {
-	struct policy *p = xcalloc(1, sizeof(*p));
-
-	p->file = xstrdup("(test)");
-	p->mx.randomize = true;
-	p->mx.max_hosts = 20;
-	p->mx.max_addresses = 64;
-	p->mx.ipv4 = true;
-	p->mx.ipv6 = true;
-	p->mx.null_mx = VERDICT_REJECT;
-	p->mx.self_best = VERDICT_REJECT;
-	p->user = xstrdup("mxpath");
-	p->refs = 1;
-	return p;
+	return config_defaults();
 }
 
 static void strings_add(char ***list, size_t *n, const char *s)
@@ -329,6 +320,13 @@ static void world_load(struct fake_dns *fd)
 	fake_dns_mx(fd, "selfbest.example", "10 me.alias.example, 20 other.selfaddr.example");
 	fake_dns_host(fd, "other.selfaddr.example", "192.0.2.80");
 	fake_dns_host(fd, "me.alias.example", "192.0.2.200");
+	/* Self behind an IPv4-mapped AAAA, and a mapped "this network" (issue 12). */
+	fake_dns_mx(fd, "mapped.example", "10 other.selfaddr.example, 20 me.mapped.example, "
+					  "30 zero.mapped.example");
+	fake_dns_status(fd, DNS_TYPE_A, "me.mapped.example", DNS_NODATA);
+	fake_dns_aaaa(fd, "me.mapped.example", "::ffff:192.0.2.200");
+	fake_dns_status(fd, DNS_TYPE_A, "zero.mapped.example", DNS_NODATA);
+	fake_dns_aaaa(fd, "zero.mapped.example", "::ffff:0.0.0.0");
 
 	/* Caps, ignore_targets, address families. */
 	fake_dns_mx(fd, "limit.example", "10 h1.limit.example, 20 h2.limit.example, "
@@ -916,6 +914,46 @@ static const struct route_case route_cases[] = {
 	{ .name = "literal_of_own_address_is_local", .self = OUTSIDE_NAME,
 	  .self_addrs = "192.0.2.200 2001:db8::200", .rcpt = "u@[IPv6:2001:db8::200]",
 	  .action = ROUTE_LOCAL, .rule = RULE_LITERAL, .matched = "[IPv6:2001:db8::200]" },
+	/* Literals pass the MX targets' address filters (issue 12 items 2, 3). */
+	{ .name = "literal_this_network_is_ignored_by_default", .rcpt = "u@[0.0.0.0]",
+	  .action = ROUTE_REJECT, .rule = RULE_LITERAL, .reply = "550 5.4.4",
+	  .text = "[0.0.0.0] is not a usable destination (ignored_target)",
+	  .pruned = "[0.0.0.0]/0:ignored_target" },
+	{ .name = "literal_broadcast_is_ignored_by_default", .rcpt = "u@[255.255.255.255]",
+	  .action = ROUTE_REJECT, .rule = RULE_LITERAL, .reply = "550 5.4.4",
+	  .pruned = "[255.255.255.255]/0:ignored_target" },
+	{ .name = "literal_ipv6_unspecified_is_ignored_by_default", .rcpt = "u@[IPv6:::]",
+	  .action = ROUTE_REJECT, .rule = RULE_LITERAL, .reply = "550 5.4.4",
+	  .pruned = "[IPv6:::]/0:ignored_target" },
+	{ .name = "literal_mapped_this_network_is_ignored", .rcpt = "u@[IPv6:::ffff:0.0.0.0]",
+	  .action = ROUTE_REJECT, .rule = RULE_LITERAL, .reply = "550 5.4.4",
+	  .pruned = "[IPv6:::ffff:0.0.0.0]/0:ignored_target" },
+	{ .name = "literal_in_ignore_targets_is_refused", .config = CFG_IGNORE_LOOPBACK,
+	  .rcpt = "u@[127.0.0.2]", .action = ROUTE_REJECT, .rule = RULE_LITERAL,
+	  .reply = "550 5.4.4", .pruned = "[127.0.0.2]/0:ignored_target" },
+	{ .name = "ipv6_literal_in_ignore_targets_is_refused", .config = CFG_IGNORE_LOOPBACK,
+	  .rcpt = "u@[IPv6:::1]", .action = ROUTE_REJECT, .rule = RULE_LITERAL,
+	  .reply = "550 5.4.4", .pruned = "[IPv6:::1]/0:ignored_target" },
+	{ .name = "ipv6_literal_with_ipv6_off_is_refused", .config = CFG_NO_IPV6,
+	  .rcpt = "u@[IPv6:2001:db8::1]", .action = ROUTE_REJECT, .rule = RULE_LITERAL,
+	  .reply = "550 5.4.4", .text = "(no_address)",
+	  .pruned = "[IPv6:2001:db8::1]/0:no_address" },
+	{ .name = "ipv4_literal_with_ipv4_off_is_refused", .config = CFG_NO_IPV4,
+	  .rcpt = "u@[192.0.2.1]", .action = ROUTE_REJECT, .rule = RULE_LITERAL,
+	  .reply = "550 5.4.4", .pruned = "[192.0.2.1]/0:no_address" },
+	{ .name = "mapped_literal_of_own_address_is_local", .self = OUTSIDE_NAME,
+	  .self_addrs = "192.0.2.200", .rcpt = "u@[IPv6:::ffff:192.0.2.200]",
+	  .action = ROUTE_LOCAL, .rule = RULE_LITERAL,
+	  .matched = "[IPv6:::ffff:192.0.2.200]" },
+	{ .name = "mapped_aaaa_of_own_address_is_self", .self = "me.example.net",
+	  .self_addrs = "192.0.2.200", .rcpt = "u@mapped.example", .action = ROUTE_RELAY,
+	  .rule = RULE_MX, .hops = "other.selfaddr.example/10",
+	  .pruned = "me.mapped.example/20:self zero.mapped.example/30:worse_than_self",
+	  .self_listed = true },
+	{ .name = "mapped_aaaa_of_this_network_is_ignored", .rcpt = "u@mapped.example",
+	  .action = ROUTE_RELAY, .rule = RULE_MX,
+	  .hops = "other.selfaddr.example/10 me.mapped.example/20",
+	  .pruned = "zero.mapped.example/30:ignored_target" },
 
 	/* Malformed recipients */
 	{ .name = "empty_local_part_is_501", .rcpt = "@example.org", .action = ROUTE_REJECT,
@@ -1243,8 +1281,7 @@ static void test_policy_unref_frees_on_the_last_reference(void **state)
 	policy_add_cluster(p, CLUSTER_EQUAL);
 	policy_add_route(p, ".process.com = daisy.process.com 10 @1");
 	policy_add_ignore(p, "127.0.0.0/8");
-	p->milter.socket.spec = xstrdup("unix:/run/mxpath/milter.sock");
-	p->socketmap.transport = xstrdup("smtp");
+	p->milter.rewrite_local = xstrdup("cluster.cs.xyz.edu");	/* the defaults own the rest */
 	held = policy_ref(p);
 	assert_ptr_equal(held, p);
 	assert_int_equal(p->refs, 2);
@@ -1300,6 +1337,31 @@ static void test_dns_answer_status_copy_keeps_status(void **state)
 	dns_answer_free(&copy);
 }
 
+/* The doors' and the router's tempfail comes from the engine's table. */
+static void test_route_set_tempfail_resets_and_says_451_4_4_3(void **state)
+{
+	struct env *e = *state;
+	struct smtp_reply reply;
+
+	env_decide(e, "u@boston.travel.edu");
+	assert_true(e->route.n_hops > 0);
+	route_set_tempfail(&e->route, "<u@Boston.Travel.EDU>", NULL);
+	assert_int_equal(e->route.action, ROUTE_TEMPFAIL);
+	assert_int_equal(e->route.rule, RULE_MX);
+	assert_int_equal(e->route.n_hops, 0);
+	assert_int_equal(e->route.n_addrs, 0);
+	assert_int_equal(e->route.reply.code, 451);
+	assert_string_equal(e->route.reply.status, "4.4.3");
+	assert_string_equal(e->route.reply.text, "DNS lookups for boston.travel.edu did not converge");
+	route_set_tempfail(&e->route, "u@", "resolver stopped");
+	assert_string_equal(e->route.domain, "");
+	assert_string_equal(e->route.reply.text, "resolver stopped");
+	smtp_reply_set(&reply, REPLY_NULL_MX, "no mail for %s", "x.example");
+	assert_int_equal(reply.code, 556);
+	assert_string_equal(reply.status, "5.1.10");
+	assert_string_equal(reply.text, "no mail for x.example");
+}
+
 #define ENV_TEST(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 
 int main(void)
@@ -1317,6 +1379,7 @@ int main(void)
 		ENV_TEST(test_randomize_off_keeps_dns_order),
 		ENV_TEST(test_plange_prefs_1_2_route_like_50_100),
 		ENV_TEST(test_hops_carry_the_via_of_their_rule),
+		ENV_TEST(test_route_set_tempfail_resets_and_says_451_4_4_3),
 		cmocka_unit_test(test_names_of_enums),
 		ENV_TEST(test_policy_exact_route_beats_longest_suffix),
 		ENV_TEST(test_policy_local_hosts_and_clusters_are_named),

@@ -246,7 +246,7 @@ static struct policy *policy_for(unsigned short port)
 		 "self = { addresses = [ ]; };\n"
 		 "dns = { servers = [ \"127.0.0.1:%u\" ]; timeout_ms = 500; tries = 1; };\n",
 		 port);
-	if (config_load_string(text, "test", &policy, err, sizeof(err)) < 0)
+	if (config_load_string(text, "test", &policy, NULL, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	return policy;
 }

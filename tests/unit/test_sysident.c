@@ -21,7 +21,7 @@ static struct policy *policy_from(const char *text)
 	char err[CONFIG_ERROR_MAX];
 	struct policy *policy = NULL;
 
-	if (config_load_string(text, "test", &policy, err, sizeof(err)) < 0)
+	if (config_load_string(text, "test", &policy, NULL, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	return policy;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "mxpath/config/settings.h"
 #include "mxpath/engine/policy.h"
 
 #define CONFIG_DEFAULT_FILE "/etc/mxpath/mxpath.conf"
@@ -16,11 +17,17 @@
 
 /* The built-in defaults, as if from an empty file. Never fails. */
 struct policy *config_defaults(void);
+void config_settings_defaults(struct daemon_settings *settings);	/* clear them after */
 
-/* 0 and *out set, or -1 with err holding "FILE:LINE: message". */
-int config_load_file(const char *path, struct policy **out, char *err, size_t errlen);
+/*
+ * 0 and *out set, or -1 with err holding "FILE:LINE: message". settings,
+ * if not NULL, gets the daemon's own settings (daemon_settings_clear()
+ * them); NULL when only the policy is wanted.
+ */
+int config_load_file(const char *path, struct policy **out, struct daemon_settings *settings,
+		     char *err, size_t errlen);
 /* The same from a string; name stands for the file in messages. */
-int config_load_string(const char *text, const char *name, struct policy **out, char *err,
-		       size_t errlen);
+int config_load_string(const char *text, const char *name, struct policy **out,
+		       struct daemon_settings *settings, char *err, size_t errlen);
 
 #endif

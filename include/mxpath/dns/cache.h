@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "mxpath/engine/dns.h"
-#include "mxpath/engine/route.h"
 
 struct cache_limits {
 	size_t max_entries;
@@ -40,7 +39,7 @@ void cache_set_limits(struct dns_cache *cache, const struct cache_limits *limits
 
 /* On HIT or STALE fills *out; the answer stays valid until the next put or flush. */
 enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_type type,
-			    const char *name, uint64_t now_ms, struct route_answer *out);
+			    const char *name, uint64_t now_ms, struct dns_lookup_result *out);
 /* Takes ownership of answer. A temporary failure over a servable expired
  * entry keeps the old answer and marks it stale instead. */
 void cache_put(struct dns_cache *cache, unsigned channel, enum dns_type type, const char *name,

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mxpath/config/settings.h"
 #include "mxpath/engine/policy.h"
 #include "mxpath/dns/router.h"
 
@@ -22,7 +23,7 @@ struct milter_stats {
 };
 
 /* As root: registers the filter, opens the socket, sets its owner and mode. */
-int milter_setup(struct router *router, const struct policy_socket *socket, unsigned timeout,
+int milter_setup(struct router *router, const struct door_socket *socket, unsigned timeout,
 		 char *err, size_t errlen);
 /* Blocks in smfi_main() until milter_stop() or a stop signal; 0 or -1. */
 int milter_run(void);

@@ -44,6 +44,19 @@ static inline bool addr_equal(const struct mx_addr *a, const struct mx_addr *b)
 	return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6)) == 0;
 }
 
+/* ::ffff:192.0.2.1 is 192.0.2.1: returns buf holding the IPv4 address for a
+ * v4-mapped one, else addr itself. Compare and filter addresses after this. */
+const struct mx_addr *addr_unmap(const struct mx_addr *addr, struct mx_addr *buf);
+
+/*
+ * The one address-literal parser: "[192.0.2.1]" or "[IPv6:2001:db8::1]"
+ * (len bytes of text); with tag_optional, "[2001:db8::1]" too (files).
+ * canon (MX_NAME_BUF bytes), if not NULL, gets the canonical text,
+ * "[IPv6:...]" for IPv6. 0, or -1 with *why set.
+ */
+int addr_literal_parse(const char *text, size_t len, bool tag_optional, struct mx_addr *addr,
+		       char *canon, const char **why);
+
 /* "10.0.0.0/8", "2001:db8::/32", or a bare address (full-length prefix).
  * Host bits set below the prefix are an error. 0 / -1. */
 int cidr_parse(const char *text, struct mx_cidr *out);

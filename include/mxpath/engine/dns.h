@@ -56,6 +56,16 @@ struct dns_answer {
 	} rr;
 };
 
+/*
+ * An answer as a lookup hands it out (the cache to the router, the
+ * router to the engine's lookup callback) for one (channel, type, name).
+ */
+struct dns_lookup_result {
+	const struct dns_answer *answer;	/* valid until route_decide returns */
+	uint32_t ttl_left;			/* seconds this answer is still fresh */
+	bool stale;				/* served stale (RFC 8767) */
+};
+
 const char *dns_type_name(enum dns_type type);		/* "MX", "A", "AAAA" */
 const char *dns_status_name(enum dns_status status);	/* "ok", "nodata", "nxdomain", ... */
 /* True for the statuses that are temporary (servfail, refused, timeout, badanswer). */

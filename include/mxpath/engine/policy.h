@@ -2,7 +2,9 @@
  * policy.h - the loaded, validated configuration and the lookups on it
  *
  * config.c builds a struct policy from a file (or the defaults); the
- * engine reads it, never changes it. The daemon shares one policy between
+ * engine reads it, never changes it. The doors' answer options ride
+ * along; the daemon's own settings (sockets, user, pid file) do not: see
+ * config/settings.h. The daemon shares one policy between
  * threads by reference count, so a reload never pulls it from under a
  * lookup in flight. The policy_find_* functions are pure.
  */
@@ -38,14 +40,6 @@ struct policy_route {
 	char **dns;		/* own DNS servers (split horizon), "ADDR[:PORT]" */
 	size_t n_dns;
 	unsigned channel;	/* resolver channel: 0 = default, else 1 + index */
-};
-
-/* A socket the daemon listens on: "unix:/path" or "inet:PORT@HOST". */
-struct policy_socket {
-	char *spec;		/* NULL: this door is disabled */
-	char *owner;		/* unix sockets: NULL keeps the daemon user */
-	char *group;
-	mode_t mode;
 };
 
 enum policy_verdict { VERDICT_REJECT, VERDICT_TEMPFAIL };
@@ -95,17 +89,16 @@ struct policy {
 		size_t n_ignore_targets;
 	} mx;
 
+	/* The doors' answers and limits, read per request (a reload changes
+	 * them). Sockets, user and pid file: struct daemon_settings. */
 	struct {
-		struct policy_socket socket;	/* default: disabled */
 		bool reject_unroutable;		/* true */
 		bool rewrite_clusters;		/* false */
 		char *rewrite_local;		/* NULL: off */
 		bool trace_header;		/* false */
-		unsigned timeout;		/* 7200: libmilter I/O timeout, seconds */
 	} milter;
 
 	struct {
-		struct policy_socket socket;	/* default: disabled */
 		char *transport;		/* "smtp" (Postfix) */
 		unsigned port;			/* 0: none added */
 		char *mailer;			/* "esmtp" (sendmail) */
@@ -115,14 +108,6 @@ struct policy {
 		unsigned max_connections;	/* 1024 */
 		unsigned idle_timeout;		/* 300 s */
 	} socketmap;
-
-	struct {
-		struct policy_socket socket;	/* default: disabled */
-	} control;
-
-	char *user;			/* "mxpath" */
-	char *group;			/* "mxpath" */
-	char *pidfile;			/* NULL: none */
 
 	unsigned refs;			/* policy_ref / policy_unref only */
 };

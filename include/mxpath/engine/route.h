@@ -67,6 +67,16 @@ struct pruned {
 	enum prune_reason reason;
 };
 
+/* The engine's replies; codes and statuses are spelled once, in route.c. */
+enum route_reply {
+	REPLY_BAD_SYNTAX,	/* 501 5.1.3 */
+	REPLY_NO_DOMAIN,	/* 550 5.1.2 */
+	REPLY_NULL_MX,		/* 556 5.1.10 */
+	REPLY_LOOP,		/* 554 5.4.6 */
+	REPLY_NO_ROUTE,		/* 550 5.4.4 */
+	REPLY_TEMPFAIL,		/* 451 4.4.3 */
+};
+
 struct smtp_reply {
 	int code;			/* 550, 451, ... */
 	char status[16];		/* "5.1.2" */
@@ -90,13 +100,6 @@ struct route {
 	enum cache_state cache;		/* filled by the caller (it knows) */
 };
 
-/* What the lookup callback hands back for one (channel, type, name). */
-struct route_answer {
-	const struct dns_answer *answer;	/* valid until route_decide returns */
-	uint32_t ttl_left;			/* seconds this answer is still fresh */
-	bool stale;				/* served stale (RFC 8767) */
-};
-
 /*
  * Returns true and fills *out if the answer is known; false if not (the
  * callback should then remember the question, to be asked before the next
@@ -104,7 +107,7 @@ struct route_answer {
  * its policy_route.channel. name is normalised.
  */
 typedef bool (*route_lookup_fn)(void *ctx, unsigned channel, enum dns_type type,
-				const char *name, struct route_answer *out);
+				const char *name, struct dns_lookup_result *out);
 /* Uniform 32-bit random numbers. */
 typedef uint32_t (*route_random_fn)(void *ctx);
 
@@ -123,6 +126,16 @@ enum route_status { ROUTE_DONE, ROUTE_PENDING };
 
 /* Decides; on ROUTE_PENDING *out is incomplete and must not be used. */
 enum route_status route_decide(const struct route_input *in, struct route *out);
+
+/* reply's code and status, with the text from fmt (cut to ROUTE_TEXT_MAX). */
+void smtp_reply_set(struct smtp_reply *out, enum route_reply reply, const char *fmt, ...)
+	MX_PRINTF(3, 4);
+/*
+ * The route could not be decided now: 451 4.4.3, rule mx, no hops, the
+ * recipient's domain if it parses; why NULL says the DNS lookups did not
+ * converge.
+ */
+void route_set_tempfail(struct route *out, const char *recipient, const char *why);
 
 const char *route_action_name(enum route_action action);	/* "relay", ... */
 const char *route_rule_name(enum route_rule rule);		/* "implicit_mx", ... */

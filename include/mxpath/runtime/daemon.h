@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "mxpath/engine/policy.h"
+#include "mxpath/config/settings.h"
 
 /* sysexits.h: a configuration that cannot be used. */
 #define DAEMON_EXIT_CONFIG 78
@@ -26,19 +26,20 @@ struct daemon_user {
 	char group[64];
 	uid_t uid;
 	gid_t gid;
-	bool stays_root;	/* user = "root" in the policy: nothing to drop */
+	bool stays_root;	/* user = "root" in the file: nothing to drop */
 };
 
-/* Resolves policy user/group. A uid 0 account other than "root" is refused. */
-int daemon_find_user(const struct policy *policy, struct daemon_user *out, char *err,
-		     size_t errlen);
+/* Resolves settings' user/group (file names the configuration in messages).
+ * A uid 0 account other than "root" is refused. */
+int daemon_find_user(const struct daemon_settings *settings, const char *file,
+		     struct daemon_user *out, char *err, size_t errlen);
 
 /* The configuration must be a regular file owned by root or by us and
  * writable by nobody else (not by its group, not by others). */
 int daemon_check_config_file(const char *path, char *err, size_t errlen);
 /* A unix socket's directory must exist and not be writable by others,
  * unless it is sticky. No-op for inet sockets and disabled doors. */
-int daemon_check_socket_dir(const struct policy_socket *socket, const char *what, char *err,
+int daemon_check_socket_dir(const struct door_socket *socket, const char *what, char *err,
 			    size_t errlen);
 
 /* What to do when the directory of a socket or of the pid file is missing. */
@@ -79,8 +80,8 @@ int daemon_drop_privileges(const struct daemon_user *user, char *err, size_t err
 
 /* Names the settings that differ and only take effect at a restart
  * ("socketmap.socket, user"); returns how many. */
-unsigned daemon_restart_changes(const struct policy *running, const struct policy *loaded,
-				char *out, size_t outlen);
+unsigned daemon_restart_changes(const struct daemon_settings *running,
+				const struct daemon_settings *loaded, char *out, size_t outlen);
 
 /* The daemon's own counters, for the control socket. Thread-safe. */
 struct daemon_stats {

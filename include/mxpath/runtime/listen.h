@@ -9,12 +9,12 @@
 
 #include <stddef.h>
 
-#include "mxpath/engine/policy.h"
+#include "mxpath/config/settings.h"
 
 /* The listening fd, or -1 with err set ("socketmap.socket: ..."). */
-int listen_open(const struct policy_socket *socket, const char *what, char *err, size_t errlen);
+int listen_open(const struct door_socket *socket, const char *what, char *err, size_t errlen);
 /* Removes a unix socket file at shutdown; no-op for inet. */
-void listen_cleanup(const struct policy_socket *socket);
+void listen_cleanup(const struct door_socket *socket);
 /* Connects to a "unix:/path" or "inet:PORT@HOST" spec (blocking); -1 with err. */
 int listen_connect(const char *spec, char *err, size_t errlen);
 
