@@ -53,7 +53,7 @@ enum dir_missing {
  * parent exists and is writable by us) handled as missing says; the
  * socket's own path must be free or a socket. user may be NULL with
  * DIR_MISSING_REFUSE only. */
-int daemon_ready_socket_dir(const struct policy_socket *socket, const char *what,
+int daemon_ready_socket_dir(const struct door_socket *socket, const char *what,
 			    const struct daemon_user *user, enum dir_missing missing, char *err,
 			    size_t errlen);
 /* The same for the directory of the file FILE (the pid file). */
