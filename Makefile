@@ -179,7 +179,8 @@ install: $(PROGS)
 	for m in packaging/man/*.[0-9]; do [ -f "$$m" ] || continue; s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR)
-	sed 's|/usr/sbin/mxpathd|$(SBINDIR)/mxpathd|g' contrib/systemd/mxpathd.service \
+	sed -e 's|/usr/sbin/mxpathd|$(SBINDIR)/mxpathd|g' -e 's|/etc/mxpath/|$(SYSCONFDIR)/mxpath/|g' \
+		contrib/systemd/mxpathd.service \
 		> $(DESTDIR)$(UNITDIR)/mxpathd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/mxpathd.service
 	install -m 0644 contrib/tmpfiles.d/mxpath.conf $(DESTDIR)$(TMPFILESDIR)/mxpath.conf
