@@ -9,8 +9,10 @@
 # the user and group the package's postinst creates. Then the README's
 # block "wire mxpathd into Postfix" runs verbatim. Mail goes in over SMTP
 # and by local submission (sendmail -> postdrop -> pickup -> cleanup) and
-# must reach the smtp-sink mxpathd routes it to; a null-MX recipient gets
-# exactly the reply the README documents.
+# must reach the smtp-sink mxpathd routes it to; null-MX, NXDOMAIN and
+# DNS-down recipients get exactly the replies the README documents, with
+# Postfix's own recipient check and without it; the same wiring works with
+# nothing chrooted; and, as controls, the /run/mxpath paths fail there.
 #
 # Everything runs in a private mount namespace (the script re-executes
 # itself under unshare): /etc is a private copy (resolv.conf and hosts on
@@ -179,6 +181,19 @@ reply_check "... and its NXDOMAIN reply" x@nosuch.edge.test '550 5.1.2 domain no
 reply_check "... and its DNS-down reply" x@plange.puntacana.dr '451 4.4.3 temporary DNS failure looking up MX for plange.puntacana.dr (servfail)'
 dns_fault dns
 postconf -e smtpd_reject_unlisted_recipient=yes
+
+# ---- the same wiring where nothing is chrooted (as the README says it works)
+UNCHROOT="$SMTPD/inet/chroot cleanup/unix/chroot rewrite/unix/chroot pickup/unix/chroot smtp/unix/chroot"
+for svc in $UNCHROOT; do postconf -F "$svc=n"; done
+postfix reload > /dev/null 2>&1
+sleep 1
+mta_send_many "$SMTPD" 2 n@boston.travel.edu 1 || fail "smtp-source to boston.travel.edu"
+printf 'Subject: local\n\nx\n' | sendmail -bm -i -f "$MTA_SENDER" m@boston.travel.edu
+sinks_wait_messages 7 30 sf
+check "nothing chrooted: SMTP and local submission still reach sf through both doors" \
+	test "$(sink_recipients sf '[0-9]+n@boston\.travel\.edu')" -eq 2 -a \
+	"$(sink_recipients sf 'm@boston\.travel\.edu')" -eq 1
+for svc in $UNCHROOT; do postconf -F "$svc=y"; done
 
 # ---- controls: the chroot is real, and the wiring the README had before fails in it
 postconf -e 'smtpd_milters = unix:/run/mxpath/milter.sock'

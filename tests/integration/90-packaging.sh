@@ -53,6 +53,11 @@ for f in ./usr/sbin/mxpathd ./usr/bin/mxpath ./lib/systemd/system/mxpathd.servic
 done
 check "... and the mxpathd completion (a link to mxpath's)" \
 	grep -Eq '^l.* ./usr/share/bash-completion/completions/mxpathd -> mxpath$' "$WORK/contents"
+check "its prerm stops the unit through systemd where systemd runs (debhelper's snippet)" sh -c \
+	"dpkg-deb -I '$DEB' prerm | grep -q 'deb-systemd-invoke stop .*mxpathd.service'"
+check "its postinst enables the unit and runs systemd-tmpfiles for mxpath.conf" sh -c \
+	"dpkg-deb -I '$DEB' postinst > '$WORK/postinst' && grep -q 'deb-systemd-helper enable .*mxpathd.service' '$WORK/postinst' &&
+	 grep -q 'systemd-tmpfiles .*--create mxpath.conf' '$WORK/postinst'"
 check "its conffile is /etc/mxpath/mxpath.conf" sh -c "dpkg-deb -I '$DEB' conffiles | grep -q '^/etc/mxpath/mxpath.conf'"
 check "dpkg -i installed it" sh -c "dpkg-query -W -f='\${Status}' mxpath | grep -q 'install ok installed'"
 check "the system user mxpath exists" getent passwd mxpath
