@@ -3,6 +3,7 @@
 #   make             build everything into build/
 #   make deps        install the Debian packages the build, tests and demo need
 #   make check       deps, build, unit and integration tests (SANITIZE=1: ASan+UBSan)
+#   make tsan        mxpathd built with ThreadSanitizer under a stress run
 #   make install     PREFIX=/usr/local DESTDIR= (binaries, man pages, config, systemd
 #                    unit, tmpfiles.d entry, bash completions)
 #   make clean
@@ -23,7 +24,7 @@ BUILD     ?= build
 SANITIZE  ?= 0
 
 CC        ?= cc
-PKGS      := libcares milter libconfig
+PKGS      := libcares milter libconfig libidn2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -32,6 +33,10 @@ WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wmis
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT       := -O2 -g
 LDHARDEN  := -pie -Wl,-z,relro,-z,now
+ifeq ($(SANITIZE),thread)
+OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDHARDEN  += -fsanitize=thread
+endif
 ifeq ($(SANITIZE),1)
 OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDHARDEN  += -fsanitize=address,undefined
@@ -60,12 +65,12 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/mxpath/*/*.h) $(wildcard tests/unit/*.h) $(wildcard tests/bench/*.h)
 
 # Debian packages for the build, the tests and the demo.
-DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev \
+DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev libidn2-dev \
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
 	mandoc man-db systemd python3-prometheus-client postfix-lmdb bash-completion
 
-.PHONY: all deps check install clean lint fuzz fuzz-long fuzz-build bench soak demo unit-sanitized
+.PHONY: all deps check install clean lint tsan fuzz fuzz-long fuzz-build bench soak demo unit-sanitized
 # Keep the programs' objects: they are intermediates of the pattern rules.
 .SECONDARY:
 all: $(LIB) $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
@@ -134,6 +139,12 @@ ifneq ($(SANITIZE),1)
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZE=1 unit-sanitized
 endif
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests $(UNIT_BINS)
+
+# ThreadSanitizer: mxpathd under concurrent milter sessions on slow DNS,
+# socketmap lookups, control reads, reloads and a stop in the middle.
+tsan: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread $(BUILD)/tsan/mxpathd $(BUILD)/tsan/mxpath
+	@BUILD=$(BUILD)/tsan tests/stress/tsan-stress
 
 unit-sanitized: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "=== unit (ASan+UBSan): $$(basename $$t)"; \

@@ -4,21 +4,27 @@
  * Start-up, in this order: read and check the configuration; open every
  * socket as root (socketmap, control, milter); leave the terminal; write
  * the pid file; give up root; start the event-loop thread (router,
- * resolver, cache, socketmap, control) and the signal thread; serve.
+ * resolver, cache, socketmap, control) and, with the milter door, the
+ * milter thread (smfi_main); serve.
  *
- * Signals are blocked in every thread and taken with sigwait():
- *   SIGUSR1                  reload the configuration (our signal thread);
- *   SIGTERM, SIGINT, SIGHUP  stop gracefully: with the milter door, by
- *                            libmilter's own signal thread (smfi_main), and
- *                            by ours without it. HUP stops rather than
- *                            reloads so it means one thing in both set-ups.
- * A stop closes the doors and removes their unix sockets (nothing new is
- * accepted), answers what is in flight (milter sessions finish: milter_run()
- * waits for them; socketmap lookups still waiting for DNS get their real
- * answer if it comes within STOP_DRAIN_MS, and a temporary failure past it,
- * when the router goes, so the MTA retries), removes the pid file, and
- * exits 0. With the milter door a stop takes up to 5 s more: libmilter
- * looks at its stop flag that often.
+ * Signals are blocked in every thread; the main thread takes them with
+ * sigwait():
+ *   SIGUSR1                  reload the configuration;
+ *   SIGTERM, SIGINT, SIGHUP  stop. HUP stops rather than reloads, as it
+ *                            does in libmilter, so it means one thing in
+ *                            every set-up;
+ *   SIGUSR2                  internal: another thread asks for the stop.
+ * smfi_main() starts a signal thread of its own for TERM, INT and HUP;
+ * Linux hands a process-directed signal to the main thread when it waits
+ * for it, so ours sees the stop first, and if libmilter's does (during a
+ * reload), smfi_main() returns and the milter thread asks for the stop.
+ *
+ * A stop is bounded (STOP_GRACE_MS, then libmilter's 5 s poll at most):
+ * every door stops accepting at once (smfi_stop(), the socketmap and
+ * control sockets closed and removed); lookups waiting for DNS get their
+ * real answer if it comes within STOP_GRACE_MS, and 451 4.3.2 / TEMP then
+ * (router_stop_waiting), so the MTA retries; then the pid file goes and the
+ * process exits 0.
  *
  * Not here: how a door speaks its protocol, how routes are decided, how
  * the configuration is parsed, how a process detaches (daemon.c).
@@ -50,7 +56,7 @@
 
 #define EXIT_USAGE 64		/* sysexits.h EX_USAGE */
 #define ERR_MAX CONFIG_ERROR_MAX
-#define STOP_DRAIN_MS 5000	/* how long a stop waits for decisions in flight */
+#define STOP_GRACE_MS 2000	/* how long a stop waits for DNS answers in flight */
 #define STOP_POLL_MS 20
 
 struct mxpathd {
@@ -71,10 +77,9 @@ struct mxpathd {
 	bool socketmap_open, control_open;	/* we created these sockets */
 	bool milter_enabled;
 
-	pthread_t loop_thread, signal_thread;
-	bool loop_running, signal_running;
-	sigset_t signals;		/* what our signal thread waits for */
-	atomic_bool signal_quit;	/* tells the signal thread to return */
+	pthread_t main_thread, loop_thread, milter_thread, milter_stopper;
+	bool loop_running, milter_running, milter_stopping;
+	sigset_t signals;		/* what the main thread waits for */
 
 	pthread_mutex_t lock;		/* guards what follows */
 	pthread_cond_t cond;
@@ -116,6 +121,8 @@ static void mxpathd_serve(struct mxpathd *d);
 static void mxpathd_shutdown(struct mxpathd *d);
 static void mxpathd_close_listeners(struct mxpathd *d);
 static void mxpathd_drain(struct mxpathd *d);
+static void mxpathd_stop_milter(struct mxpathd *d);
+static void mxpathd_join_milter(struct mxpathd *d);
 static void mxpathd_remove_files(struct mxpathd *d);
 static void mxpathd_free(struct mxpathd *d);
 static void mxpathd_log_started(const struct mxpathd *d);
@@ -127,8 +134,10 @@ static void loop_call_run(void *arg);
 static void reload_apply(struct mxpathd *d, void *arg);
 static void doors_close(struct mxpathd *d, void *arg);
 static void pending_read(struct mxpathd *d, void *arg);
+static void stop_waiting(struct mxpathd *d, void *arg);
 static void *loop_thread_main(void *arg);
-static void *signal_thread_main(void *arg);
+static void *milter_thread_main(void *arg);
+static void *milter_stopper_main(void *arg);
 static void socket_for_daemon(const struct door_socket *in, const struct daemon_user *user,
 			      struct door_socket *out);
 static char *path_absolute(const char *path);
@@ -231,7 +240,7 @@ static void mxpathd_usage(FILE *out)
 		"\n"
 		"Signals: SIGUSR1 reloads the configuration (a bad file is refused and the\n"
 		"running one kept; socket, user and pidfile changes need a restart).\n"
-		"SIGTERM, SIGINT and SIGHUP stop gracefully.\n",
+		"SIGTERM, SIGINT and SIGHUP stop gracefully, within 10 s.\n",
 		CONFIG_DEFAULT_FILE);
 }
 
@@ -394,18 +403,15 @@ static int mxpathd_become_daemon(struct mxpathd *d, char *err, size_t errlen)
 	if (daemon_drop_privileges(&d->user, err, errlen) < 0)
 		return -1;
 	/* Before any thread exists, so that every thread inherits the mask
-	 * and only sigwait() ever takes these. */
+	 * and only the main thread's sigwait() ever takes these. */
 	sigemptyset(&d->signals);
 	sigaddset(&d->signals, SIGUSR1);
+	sigaddset(&d->signals, SIGUSR2);
 	sigaddset(&d->signals, SIGTERM);
 	sigaddset(&d->signals, SIGINT);
 	sigaddset(&d->signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &d->signals, NULL);
-	/* With the milter door, smfi_main()'s own thread takes the stop signals. */
-	if (d->milter_enabled) {
-		sigemptyset(&d->signals);
-		sigaddset(&d->signals, SIGUSR1);
-	}
+	d->main_thread = pthread_self();
 	return 0;
 }
 
@@ -436,10 +442,12 @@ static void mxpathd_start_threads(struct mxpathd *d)
 	if (rc != 0)
 		fatal("cannot start the event-loop thread: %s", strerror(rc));
 	d->loop_running = true;
-	rc = pthread_create(&d->signal_thread, NULL, signal_thread_main, d);
+	if (!d->milter_enabled)
+		return;
+	rc = pthread_create(&d->milter_thread, NULL, milter_thread_main, d);
 	if (rc != 0)
-		fatal("cannot start the signal thread: %s", strerror(rc));
-	d->signal_running = true;
+		fatal("cannot start the milter thread: %s", strerror(rc));
+	d->milter_running = true;
 }
 
 static void mxpathd_log_started(const struct mxpathd *d)
@@ -453,24 +461,31 @@ static void mxpathd_log_started(const struct mxpathd *d)
 
 /* ---- serving ---- */
 
+/* The main thread takes the signals until a stop is asked for. */
 static void mxpathd_serve(struct mxpathd *d)
 {
-	if (d->milter_enabled) {
-		/* Returns on HUP/TERM/INT (libmilter's signal thread) or on
-		 * milter_stop() when the loop failed. */
-		if (milter_run() < 0) {
-			log_errx("milter door: smfi_main failed");
-			mxpathd_request_stop(d, 1);
+	int sig;
+
+	for (;;) {
+		if (sigwait(&d->signals, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1) {
+			mxpathd_reload(d);
+			continue;
 		}
-		mxpathd_request_stop(d, 0);
-		return;
+		if (sig != SIGUSR2) {
+			log_info("SIG%s received: stopping", sigabbrev_np(sig));
+			mxpathd_request_stop(d, 0);
+		}
+		pthread_mutex_lock(&d->lock);
+		bool stop = d->stop_requested;
+		pthread_mutex_unlock(&d->lock);
+		if (stop)
+			return;
 	}
-	pthread_mutex_lock(&d->lock);
-	while (!d->stop_requested)
-		pthread_cond_wait(&d->cond, &d->lock);
-	pthread_mutex_unlock(&d->lock);
 }
 
+/* Any thread; the main thread hears it as SIGUSR2 when another one asks. */
 static void mxpathd_request_stop(struct mxpathd *d, int exit_code)
 {
 	pthread_mutex_lock(&d->lock);
@@ -479,6 +494,8 @@ static void mxpathd_request_stop(struct mxpathd *d, int exit_code)
 	d->stop_requested = true;
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
+	if (!pthread_equal(pthread_self(), d->main_thread))
+		pthread_kill(d->main_thread, SIGUSR2);
 }
 
 static void *loop_thread_main(void *arg)
@@ -497,30 +514,26 @@ static void *loop_thread_main(void *arg)
 		/* The loop gave up on its own (epoll failed, logged): stop all. */
 		log_errx("event loop stopped (rc %d): shutting down", rc);
 		mxpathd_request_stop(d, 1);
-		if (d->milter_enabled)
-			milter_stop();
 	}
 	return NULL;
 }
 
-static void *signal_thread_main(void *arg)
+/*
+ * smfi_main() returns on smfi_stop() (our stop), or when libmilter's own
+ * signal thread took a stop signal, or on failure: the last two ask the
+ * daemon to stop.
+ */
+static void *milter_thread_main(void *arg)
 {
 	struct mxpathd *d = arg;
-	int sig;
 
-	for (;;) {
-		if (sigwait(&d->signals, &sig) != 0)
-			continue;
-		if (atomic_load(&d->signal_quit))
-			return NULL;
-		if (sig == SIGUSR1) {
-			mxpathd_reload(d);
-			continue;
-		}
-		log_info("SIG%s received: stopping", sigabbrev_np(sig));
+	if (milter_run() < 0) {
+		log_errx("milter door: smfi_main failed");
+		mxpathd_request_stop(d, 1);
+	} else {
 		mxpathd_request_stop(d, 0);
-		return NULL;
 	}
+	return NULL;
 }
 
 /* ---- reload ---- */
@@ -601,20 +614,14 @@ static void loop_call_run(void *arg)
 
 static void mxpathd_shutdown(struct mxpathd *d)
 {
-	if (d->signal_running) {
-		/* Wakes it if it still waits (it returns by itself after a stop
-		 * signal); a reload in progress finishes first. */
-		atomic_store(&d->signal_quit, true);
-		pthread_kill(d->signal_thread, SIGUSR1);
-		pthread_join(d->signal_thread, NULL);
-		d->signal_running = false;
-	}
 	pthread_mutex_lock(&d->lock);
 	d->shutting_down = true;
 	pthread_mutex_unlock(&d->lock);
+	mxpathd_stop_milter(d);
 	mxpathd_call_on_loop(d, doors_close, NULL);
 	mxpathd_close_listeners(d);
 	mxpathd_drain(d);
+	mxpathd_join_milter(d);
 	if (d->loop_running) {
 		evloop_stop(d->loop);
 		pthread_join(d->loop_thread, NULL);
@@ -643,25 +650,61 @@ static void mxpathd_close_listeners(struct mxpathd *d)
 }
 
 /*
- * The loop runs on while decisions wait for DNS, up to STOP_DRAIN_MS:
- * their answers still reach the clients that asked. Whatever is left then
- * gets a temporary failure when the router is freed.
+ * The loop runs on while decisions wait for DNS, up to STOP_GRACE_MS:
+ * their answers still reach the clients that asked. Whatever still waits
+ * then gets 451 4.3.2 / TEMP, and so does every later lookup that would
+ * wait (milter sessions libmilter has not stopped yet).
  */
 static void mxpathd_drain(struct mxpathd *d)
 {
-	uint64_t deadline = clock_now_ms() + STOP_DRAIN_MS;
+	uint64_t deadline = clock_now_ms() + STOP_GRACE_MS;
 	unsigned pending = 0;
 
 	while (d->loop_running) {
 		mxpathd_call_on_loop(d, pending_read, &pending);
-		if (pending == 0)
-			return;
-		if (clock_now_ms() >= deadline) {
-			log_warnx("%u lookup(s) still waiting for DNS after %d ms: "
-				  "answering with a temporary failure", pending, STOP_DRAIN_MS);
-			return;
-		}
+		if (pending == 0 || clock_now_ms() >= deadline)
+			break;
 		nanosleep(&(struct timespec){ .tv_nsec = STOP_POLL_MS * 1000L * 1000 }, NULL);
+	}
+	mxpathd_call_on_loop(d, stop_waiting, NULL);
+}
+
+/*
+ * smfi_stop() waits for libmilter's listener, which holds its lock through
+ * a 5 s poll: a thread of its own waits for that while the other doors
+ * close and the lookups are answered.
+ */
+static void mxpathd_stop_milter(struct mxpathd *d)
+{
+	int rc;
+
+	if (!d->milter_running)
+		return;
+	rc = pthread_create(&d->milter_stopper, NULL, milter_stopper_main, NULL);
+	if (rc == 0) {
+		d->milter_stopping = true;
+		return;
+	}
+	log_warnx("cannot start a thread to stop the milter door: %s", strerror(rc));
+	milter_stop();
+}
+
+static void *milter_stopper_main(void *arg MX_UNUSED)
+{
+	milter_stop();
+	return NULL;
+}
+
+/* Its sessions were answered (router_stop_waiting); smfi_main() returns soon. */
+static void mxpathd_join_milter(struct mxpathd *d)
+{
+	if (d->milter_stopping) {
+		pthread_join(d->milter_stopper, NULL);
+		d->milter_stopping = false;
+	}
+	if (d->milter_running) {
+		pthread_join(d->milter_thread, NULL);
+		d->milter_running = false;
 	}
 }
 
@@ -682,6 +725,16 @@ static void doors_close(struct mxpathd *d, void *arg MX_UNUSED)
 {
 	control_free(&d->control);
 	socketmap_free(&d->socketmap);
+}
+
+/* Loop thread: answer what still waits for DNS with a temporary failure. */
+static void stop_waiting(struct mxpathd *d, void *arg MX_UNUSED)
+{
+	unsigned n = router_stop_waiting(d->router);
+
+	if (n > 0)
+		log_warnx("stopping: %u lookup(s) waiting for DNS answered with a temporary "
+			  "failure", n);
 }
 
 /* Loop thread: how many decisions still wait for DNS. */

@@ -14,6 +14,11 @@
  * generator seeded from getrandom(), drawn after the cache lookups, so
  * every decision is shuffled afresh.
  *
+ * The two doors agree on a recipient's order: a milter decision
+ * (router_decide_wait) writes its hop order down in the hop memory, and a
+ * socketmap decision (router_decide) for the same recipient follows it
+ * (hop_memory.c says why and for how long).
+ *
  * Reload: the policy, the identity built from it and the resolver form a
  * "generation". A decision holds a reference on the generation it started
  * with and finishes on it; the resolver is shared between generations
@@ -36,6 +41,7 @@
 #include <unistd.h>
 
 #include "mxpath/dns/cache.h"
+#include "mxpath/dns/hop_memory.h"
 #include "mxpath/base/common.h"
 #include "mxpath/dns/resolver.h"
 #include "mxpath/dns/router.h"
@@ -92,8 +98,10 @@ struct waiting_route {
 	struct route *out;		/* the caller's (router_decide_wait), or NULL */
 	const char *recipient;		/* in tail */
 	const char *self_extra;		/* in tail, or NULL */
+	bool remember;			/* a milter decision: write its order down */
 	unsigned passes;
 	unsigned outstanding;		/* answers of this pass still to come */
+	bool answered;			/* told "stopping": freed once the answers are in */
 	struct question *questions;	/* asked in this pass */
 	size_t n_questions, cap_questions;
 	struct fetched *fetched;
@@ -108,24 +116,32 @@ struct router {
 	struct router_dns *dns_list;	/* every resolver alive, current or retired */
 	struct evtimer *reaper;		/* frees retired resolvers */
 	struct dns_cache *cache;
+	struct hop_memory *memory;	/* the milter's hop orders */
 	struct route *scratch;		/* warm decisions decide here */
 	bool scratch_busy;
 	bool closing;
+	bool stopping;			/* router_stop_waiting(): no new DNS waits */
 	struct waiting_route *waiting;	/* waiting for DNS */
 	uint32_t rng[4];
 	struct router_stats stats;	/* decisions and per-decision cache state */
 	struct resolver_stats retired;	/* counters of freed resolvers */
 };
 
-/* router_decide_wait(): the blocked thread's half. */
+/*
+ * router_decide_wait(): shared by the blocked thread and the loop, freed
+ * by whichever lets go last, so a caller that gave up at its deadline
+ * leaves nothing the loop could still write into.
+ */
 struct wait_call {
 	struct router *router;
-	const char *recipient;
-	const char *self_extra;
-	struct route *out;
+	const char *recipient;		/* in tail */
+	const char *self_extra;		/* in tail, or NULL */
+	struct route route;		/* the loop decides here */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
+	unsigned refs;			/* under lock */
+	char tail[];
 };
 
 static struct router_gen *gen_new(struct policy *policy, struct router_dns *dns);
@@ -138,8 +154,10 @@ static bool server_lists_equal(char *const *a, size_t na, char *const *b, size_t
 static void cache_limits_from(const struct policy *policy, struct cache_limits *out);
 
 static void router_decide_into(struct router *router, const char *recipient,
-			       const char *self_extra, struct route *out, router_done_fn done,
-			       void *arg);
+			       const char *self_extra, bool remember, struct route *out,
+			       router_done_fn done, void *arg);
+static void router_agree_order(struct router *router, const char *recipient, bool remember,
+			       struct route *route);
 static enum route_status router_run_engine(struct router *router, struct router_gen *gen,
 					   const char *recipient, const char *self_extra,
 					   struct lookup_ctx *ctx, struct route *route);
@@ -154,7 +172,7 @@ static void router_return_route(struct router *router, struct route *route);
 static void router_count(struct router *router, const struct route *route);
 
 static struct waiting_route *waiting_new(struct router *router, struct router_gen *gen,
-				     const char *recipient, const char *self_extra,
+				     const char *recipient, const char *self_extra, bool remember,
 				     struct route *out, router_done_fn done, void *arg);
 static void waiting_ask(struct waiting_route *d, struct lookup_ctx *ctx);
 static void waiting_on_answer(void *arg, unsigned channel, enum dns_type type,
@@ -162,12 +180,16 @@ static void waiting_on_answer(void *arg, unsigned channel, enum dns_type type,
 static void waiting_pass(struct waiting_route *d);
 static void waiting_finish(struct waiting_route *d, struct route *route, bool asked);
 static void waiting_give_up(struct waiting_route *d, const char *why);
+static void waiting_answer_stopping(struct waiting_route *d);
 static void waiting_free(struct waiting_route *d);
 
 static void rng_seed(uint32_t state[4]);
 static uint32_t rotl32(uint32_t x, int k);
 static uint32_t rng_next(void *arg);
 
+static struct wait_call *wait_call_new(struct router *router, const char *recipient,
+				       const char *self_extra);
+static void wait_call_unref(struct wait_call *call);
 static void wait_on_loop(void *arg);
 static void wait_done(void *arg, const struct route *route);
 
@@ -189,6 +211,7 @@ struct router *router_new(struct evloop *loop, struct policy *policy, char *err,
 	cache_limits_from(policy, &limits);
 	router->cache = cache_new(&limits);
 	router->scratch = xmalloc(sizeof(*router->scratch));
+	router->memory = hop_memory_new(HOP_MEMORY_ENTRIES);
 	router->current = gen_new(policy, dns_new(router, resolver));
 	rng_seed(router->rng);
 	return router;
@@ -217,6 +240,7 @@ void router_free(struct router **routerp)
 		free(dns);
 	}
 	cache_free(&router->cache);
+	hop_memory_free(&router->memory);
 	free(router->scratch);
 	pthread_mutex_destroy(&router->lock);
 	free(router);
@@ -393,7 +417,7 @@ static void cache_limits_from(const struct policy *policy, struct cache_limits *
 void router_decide(struct router *router, const char *recipient, const char *self_extra,
 		   router_done_fn done, void *arg)
 {
-	router_decide_into(router, recipient, self_extra, NULL, done, arg);
+	router_decide_into(router, recipient, self_extra, false, NULL, done, arg);
 }
 
 /*
@@ -402,16 +426,23 @@ void router_decide(struct router *router, const char *recipient, const char *sel
  * the heap.
  */
 static void router_decide_into(struct router *router, const char *recipient,
-			       const char *self_extra, struct route *out, router_done_fn done,
-			       void *arg)
+			       const char *self_extra, bool remember, struct route *out,
+			       router_done_fn done, void *arg)
 {
 	struct router_gen *gen = router->current;
 	struct lookup_ctx ctx = { 0 };
 	struct route *route = out != NULL ? out : router_borrow_route(router);
 	struct waiting_route *d;
 
-	if (router_run_engine(router, gen, recipient, self_extra, &ctx, route) == ROUTE_DONE) {
+	bool decided = router_run_engine(router, gen, recipient, self_extra, &ctx, route) ==
+		       ROUTE_DONE;
+
+	if (decided || router->stopping) {
 		free(ctx.misses);
+		if (decided)
+			router_agree_order(router, recipient, remember, route);
+		else
+			route_set_stopping(route, recipient);
 		router_count(router, route);
 		done(arg, route);
 		if (out == NULL)
@@ -420,8 +451,20 @@ static void router_decide_into(struct router *router, const char *recipient,
 	}
 	if (out == NULL)
 		router_return_route(router, route);
-	d = waiting_new(router, gen, recipient, self_extra, out, done, arg);
+	d = waiting_new(router, gen, recipient, self_extra, remember, out, done, arg);
 	waiting_ask(d, &ctx);
+}
+
+/* The milter's decision writes its hop order down; the socketmap's follows it. */
+static void router_agree_order(struct router *router, const char *recipient, bool remember,
+			       struct route *route)
+{
+	uint64_t now_ms = evloop_now_ms(router->loop);
+
+	if (remember)
+		hop_memory_decide(router->memory, recipient, route, now_ms);
+	else
+		hop_memory_follow(router->memory, recipient, route, now_ms);
 }
 
 static enum route_status router_run_engine(struct router *router, struct router_gen *gen,
@@ -535,7 +578,7 @@ static void router_count(struct router *router, const struct route *route)
 /* ---- decisions waiting for DNS ---- */
 
 static struct waiting_route *waiting_new(struct router *router, struct router_gen *gen,
-				     const char *recipient, const char *self_extra,
+				     const char *recipient, const char *self_extra, bool remember,
 				     struct route *out, router_done_fn done, void *arg)
 {
 	size_t rlen = strlen(recipient) + 1;
@@ -546,6 +589,7 @@ static struct waiting_route *waiting_new(struct router *router, struct router_ge
 	d->gen = gen;
 	gen->refs++;
 	d->out = out;
+	d->remember = remember;
 	d->done = done;
 	d->arg = arg;
 	memcpy(d->tail, recipient, rlen);
@@ -621,6 +665,10 @@ static void waiting_pass(struct waiting_route *d)
 	struct lookup_ctx ctx = { .fetched = d->fetched, .n_fetched = d->n_fetched };
 	struct route *route;
 
+	if (d->answered) {
+		waiting_free(d);
+		return;
+	}
 	if (router->closing) {
 		waiting_give_up(d, "mxpath is shutting down");
 		return;
@@ -649,6 +697,7 @@ static void waiting_finish(struct waiting_route *d, struct route *route, bool as
 	if (asked && route->cache == CACHE_HIT)
 		route->cache = CACHE_MISS;
 	router_count(router, route);
+	router_agree_order(router, d->recipient, d->remember, route);
 	d->done(d->arg, route);
 	if (d->out == NULL)
 		router_return_route(router, route);
@@ -662,6 +711,20 @@ static void waiting_give_up(struct waiting_route *d, const char *why)
 	route_set_tempfail(route, d->recipient, why);
 	route->cache = CACHE_MISS;
 	waiting_finish(d, route, true);
+}
+
+/* Its caller hears "stopping" now; d lives on until its answers are in. */
+static void waiting_answer_stopping(struct waiting_route *d)
+{
+	struct route *route = d->out != NULL ? d->out : router_borrow_route(d->router);
+
+	route_set_stopping(route, d->recipient);
+	route->cache = CACHE_MISS;
+	router_count(d->router, route);
+	d->done(d->arg, route);
+	if (d->out == NULL)
+		router_return_route(d->router, route);
+	d->answered = true;
 }
 
 static void waiting_free(struct waiting_route *d)
@@ -683,38 +746,95 @@ static void waiting_free(struct waiting_route *d)
 	free(d);
 }
 
+unsigned router_stop_waiting(struct router *router)
+{
+	unsigned answered = 0;
+
+	router->stopping = true;
+	for (struct waiting_route *d = router->waiting; d != NULL; d = d->next) {
+		if (!d->answered) {
+			waiting_answer_stopping(d);
+			answered++;
+		}
+	}
+	return answered;
+}
+
 /* ---- any thread ---- */
 
 void router_decide_wait(struct router *router, const char *recipient, const char *self_extra,
-			struct route *out)
+			unsigned timeout_ms, struct route *out)
 {
-	struct wait_call call = {
-		.router = router,
-		.recipient = recipient,
-		.self_extra = self_extra,
-		.out = out,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.cond = PTHREAD_COND_INITIALIZER,
-	};
+	struct wait_call *call = wait_call_new(router, recipient, self_extra);
+	struct timespec deadline;
+	bool done;
 
-	evloop_post(router->loop, wait_on_loop, &call);
-	pthread_mutex_lock(&call.lock);
-	while (!call.done)
-		pthread_cond_wait(&call.cond, &call.lock);
-	pthread_mutex_unlock(&call.lock);
-	pthread_cond_destroy(&call.cond);
-	pthread_mutex_destroy(&call.lock);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	evloop_post(router->loop, wait_on_loop, call);
+	pthread_mutex_lock(&call->lock);
+	while (!call->done &&
+	       pthread_cond_timedwait(&call->cond, &call->lock, &deadline) != ETIMEDOUT)
+		;
+	done = call->done;
+	if (done)
+		memcpy(out, &call->route, sizeof(*out));
+	pthread_mutex_unlock(&call->lock);
+	if (!done) {
+		route_set_tempfail(out, recipient, NULL);
+		smtp_reply_set(&out->reply, REPLY_TEMPFAIL,
+			       "no route for %s within %u ms", out->domain, timeout_ms);
+	}
+	wait_call_unref(call);
+}
+
+static struct wait_call *wait_call_new(struct router *router, const char *recipient,
+				       const char *self_extra)
+{
+	size_t rlen = strlen(recipient) + 1, slen = self_extra ? strlen(self_extra) + 1 : 0;
+	struct wait_call *call = xcalloc(1, sizeof(*call) + rlen + slen);
+	pthread_condattr_t attr;
+
+	call->router = router;
+	call->recipient = memcpy(call->tail, recipient, rlen);
+	call->self_extra = self_extra ? memcpy(call->tail + rlen, self_extra, slen) : NULL;
+	call->refs = 2;		/* the caller and the loop */
+	pthread_mutex_init(&call->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&call->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return call;
+}
+
+static void wait_call_unref(struct wait_call *call)
+{
+	bool last;
+
+	pthread_mutex_lock(&call->lock);
+	last = --call->refs == 0;
+	pthread_mutex_unlock(&call->lock);
+	if (!last)
+		return;
+	pthread_cond_destroy(&call->cond);
+	pthread_mutex_destroy(&call->lock);
+	free(call);
 }
 
 static void wait_on_loop(void *arg)
 {
 	struct wait_call *call = arg;
 
-	router_decide_into(call->router, call->recipient, call->self_extra, call->out,
+	router_decide_into(call->router, call->recipient, call->self_extra, true, &call->route,
 			   wait_done, call);
 }
 
-/* route is call->out itself: the decision was made in the caller's struct. */
+/* route is &call->route: the decision was made in the call record itself. */
 static void wait_done(void *arg, const struct route *route)
 {
 	struct wait_call *call = arg;
@@ -724,6 +844,7 @@ static void wait_done(void *arg, const struct route *route)
 	call->done = true;
 	pthread_cond_signal(&call->cond);
 	pthread_mutex_unlock(&call->lock);
+	wait_call_unref(call);
 }
 
 /* ---- randomness: xoshiro128** (Blackman and Vigna), loop thread only ---- */

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "mxpath/engine/address.h"
+#include "mxpath/engine/idna.h"
 #include "mxpath/doors/format.h"
 
 /* "[" + "ipv6:" + address or name + "]" + ":65535" */
@@ -56,7 +57,7 @@ static enum format_step request_dot_key(const struct policy *policy, struct form
 					struct format_reply *reply);
 static enum format_step request_key(const struct policy *policy, struct format_query *q,
 				    struct format_reply *reply);
-static bool key_has_8bit(const char *key);
+static bool key_is_bare_name(const struct recipient *rcpt);
 static enum format_step request_route(struct format_query *q, struct format_reply *reply);
 static void route_relay(const struct policy *policy, const struct map_syntax *syntax,
 			const struct route *route, struct format_reply *reply);
@@ -162,10 +163,18 @@ static enum format_step request_key(const struct policy *policy, struct format_q
 	const char *why = NULL;
 
 	if (recipient_parse(q->key, &rcpt, &why) < 0) {
-		if (policy->socketmap.default_action == DEFAULT_ROUTE && key_has_8bit(q->key))
+		/* A key with 8-bit bytes that does not parse is a domain that is
+		 * not valid UTF-8 or not valid IDNA (a valid one is routed by
+		 * its A-label form). NOTFOUND would let the MTA route it around
+		 * the policy: the engine rejects it instead (501 5.1.3), as the
+		 * milter door and `mxpath route` do. */
+		if (policy->socketmap.default_action == DEFAULT_ROUTE &&
+		    idna_has_8bit(q->key, strlen(q->key)))
 			return request_route(q, reply);
 		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", why ? why : "bad key");
 	}
+	if (key_is_bare_name(&rcpt))
+		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", "unqualified name");
 	if (policy->socketmap.default_action == DEFAULT_NOTFOUND &&
 	    (rcpt.kind != RECIPIENT_DOMAIN || !policy_names_domain(policy, rcpt.domain)))
 		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", "not named by the policy");
@@ -173,18 +182,14 @@ static enum format_step request_key(const struct policy *policy, struct format_q
 }
 
 /*
- * A key with 8-bit bytes is most likely a UTF-8 domain, which an SMTPUTF8
- * MTA really passes on and mxpath cannot route (no IDNA). NOTFOUND would
- * let the MTA route it around the policy: the engine rejects it instead
- * (501 5.1.3), as the milter door and `mxpath route` do.
+ * "postmaster", "user": one label and no '@' is a local name the MTA
+ * qualifies or delivers itself (postmap -q postmaster, sendmail's
+ * unqualified hosts), never a domain to ask the DNS about.
  */
-static bool key_has_8bit(const char *key)
+static bool key_is_bare_name(const struct recipient *rcpt)
 {
-	for (; *key != '\0'; key++) {
-		if ((unsigned char)*key >= 0x80)
-			return true;
-	}
-	return false;
+	return rcpt->kind == RECIPIENT_DOMAIN && !rcpt->has_local &&
+	       strchr(rcpt->domain, '.') == NULL;
 }
 
 static enum format_step request_route(struct format_query *q, struct format_reply *reply)

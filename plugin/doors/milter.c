@@ -10,6 +10,12 @@
  * domain) and stamp one X-MXPath trace header. Each of those is off by
  * default and asked for from the MTA only when the policy wants it.
  *
+ * Privacy. Every recipient of a message gets the same headers, so the
+ * trace header names a recipient (and its route, which names its
+ * domain's exchangers) only when the message has exactly one, as
+ * Postfix's "Received: ... for <rcpt>" does; with more there is no trace
+ * header at all, so no Bcc recipient is disclosed to the others.
+ *
  * It does not choose next hops for the MTA (the socketmap door does), nor
  * resolve, cache or parse configuration.
  *
@@ -64,7 +70,10 @@
 #define MILTER_TRACE_LINE 78		/* fold the trace header before this */
 #define MILTER_LOG_HOPS_MAX 512		/* bytes of the hop list in a log line */
 #define MILTER_ESMTP_MAX 2048		/* bytes of RCPT parameters kept for a rewrite */
-#define MILTER_DRAIN_MS 30000		/* milter_run() waits this long for callbacks */
+#define MILTER_DRAIN_MS 3000		/* milter_run() waits this long for callbacks */
+/* A route not found by then is a 451: Postfix's milter_command_timeout
+ * (30 s) and sendmail's T=R (30 s in README) would otherwise expire first. */
+#define MILTER_DECIDE_MS 25000
 #define MILTER_DEFAULT_TEMP_TEXT "Temporary failure looking up the recipient's route"
 
 /* What rewriting needs from the MTA; ADDRCPT_PAR stands in for ADDRCPT. */
@@ -92,6 +101,7 @@ struct session {
 	struct rcpt_entry *rcpts;
 	size_t n_rcpts, cap_rcpts;
 	size_t n_dropped;		/* accepted but not recorded (over the caps) */
+	size_t n_accepted;		/* recipients of this message, recorded or not */
 	struct route route;		/* reused for every RCPT of the connection */
 	char rcpt_buf[MX_ADDRESS_MAX + 1];
 };
@@ -147,7 +157,7 @@ static void decision_log(SMFICTX *ctx, const struct session *s, const char *rcpt
 
 static void eom_add_trace(SMFICTX *ctx, struct session *s);
 static void eom_rewrite(SMFICTX *ctx, struct session *s);
-static void trace_add_entry(struct trace *t, const struct rcpt_entry *e, bool more);
+static void trace_add_entry(struct trace *t, const struct rcpt_entry *e);
 static void trace_add(struct trace *t, const char *token, bool space);
 
 static void text_copy_printable(char *dst, size_t size, const char *src, bool no_percent);
@@ -242,8 +252,8 @@ int milter_run(void)
 	/*
 	 * libmilter leaves session threads running. Once this returns the
 	 * daemon stops the router, so stop them from reaching it and wait for
-	 * those already inside (a DNS wait is bounded by the resolver's
-	 * timeouts).
+	 * those already inside (the daemon has answered every DNS wait with
+	 * router_stop_waiting() by now).
 	 */
 	atomic_store(&stopping, true);
 	while (atomic_load(&active_callbacks) > 0 && waited < MILTER_DRAIN_MS) {
@@ -372,8 +382,10 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 	}
 	rcpt = rcpt_strip(argv[0], s->rcpt_buf, sizeof(s->rcpt_buf));
 	/* "<postmaster>" and other unqualified names are the MTA's to judge. */
-	if (strchr(rcpt, '@') == NULL && rcpt[0] != '[')
+	if (strchr(rcpt, '@') == NULL && rcpt[0] != '[') {
+		s->n_accepted++;
 		return SMFIS_CONTINUE;
+	}
 	if (!callback_enter()) {
 		callback_leave();
 		reply_set(ctx, 451, "4.3.2", "Service shutting down");
@@ -381,15 +393,17 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 	}
 	if (s->policy == NULL)
 		s->policy = router_policy(milter_router);
-	router_decide_wait(milter_router, rcpt, s->self_extra, &s->route);
+	router_decide_wait(milter_router, rcpt, s->self_extra, MILTER_DECIDE_MS, &s->route);
 	callback_leave();
 
 	if ((size_t)s->route.action < MX_ARRAY_LEN(stats.recipients))
 		stat_add(&stats.recipients[s->route.action]);
 	rc = verdict_apply(ctx, &s->route, s->policy->milter.reject_unroutable);
 	decision_log(ctx, s, argv[0], &s->route, rc != SMFIS_CONTINUE);
-	if (rc == SMFIS_CONTINUE)
+	if (rc == SMFIS_CONTINUE) {
+		s->n_accepted++;
 		rcpt_record(s, ctx, argv, &s->route);
+	}
 	return rc;
 }
 
@@ -456,6 +470,7 @@ static void session_end_transaction(struct session *s)
 		rcpt_entry_clear(&s->rcpts[i]);
 	s->n_rcpts = 0;
 	s->n_dropped = 0;
+	s->n_accepted = 0;
 	if (s->policy != NULL)
 		policy_unref(&s->policy);
 }
@@ -804,32 +819,32 @@ static void eom_rewrite(SMFICTX *ctx, struct session *s)
 }
 
 /*
- * X-MXPath: <a@x> relay rule=mx hops=mx1.x,mx2.x; <b@y> local rule=local_hosts
- * folded between words and between hops, at most MILTER_TRACE_MAX bytes.
+ * X-MXPath: <a@x> relay rule=mx hops=mx1.x,mx2.x
+ * for a message with exactly one recipient (see Privacy above), folded
+ * between words and between hops, at most MILTER_TRACE_MAX bytes.
  */
 static void eom_add_trace(SMFICTX *ctx, struct session *s)
 {
 	struct trace t = { .line = sizeof("X-MXPath: ") - 1 };
-	char word[32];
-	size_t i;
+	char id[32];
 
-	if (!s->policy->milter.trace_header || (s->actions & SMFIF_ADDHDRS) == 0 ||
-	    s->n_rcpts == 0)
+	if (!s->policy->milter.trace_header || (s->actions & SMFIF_ADDHDRS) == 0)
 		return;
-	for (i = 0; i < s->n_rcpts; i++)
-		trace_add_entry(&t, &s->rcpts[i], i + 1 < s->n_rcpts);
-	if (s->n_dropped > 0) {
-		snprintf(word, sizeof(word), "(+%zu more)", s->n_dropped);
-		trace_add(&t, word, true);
+	if (s->n_accepted != 1 || s->n_rcpts != 1) {
+		if (s->n_accepted > 1)
+			log_debug("milter: %s: %zu recipients: no trace header",
+				  session_queue_id(ctx, s, id, sizeof(id)), s->n_accepted);
+		return;
 	}
+	trace_add_entry(&t, &s->rcpts[0]);
 	if (smfi_addheader(ctx, "X-MXPath", t.buf) == MI_FAILURE) {
 		stat_add(&stats.errors);
 		log_errx("milter: cannot add the X-MXPath header");
 	}
 }
 
-/* "<a@x> relay rule=mx hops=h1,h2" and a ";" if more entries follow. */
-static void trace_add_entry(struct trace *t, const struct rcpt_entry *e, bool more)
+/* "<a@x> relay rule=mx hops=h1,h2" */
+static void trace_add_entry(struct trace *t, const struct rcpt_entry *e)
 {
 	char word[MX_NAME_BUF + 16], rcpt[MX_ADDRESS_MAX + 3];
 	const char *hop, *next;
@@ -840,14 +855,12 @@ static void trace_add_entry(struct trace *t, const struct rcpt_entry *e, bool mo
 	text_copy_printable(rcpt, sizeof(rcpt), e->original, false);
 	trace_add(t, rcpt, true);
 	trace_add(t, route_action_name(e->action), true);
-	snprintf(word, sizeof(word), "rule=%s%s", route_rule_name(e->rule),
-		 more && e->hops == NULL ? ";" : "");
+	snprintf(word, sizeof(word), "rule=%s", route_rule_name(e->rule));
 	trace_add(t, word, true);
 	for (hop = e->hops; hop != NULL; hop = next) {
 		next = strchr(hop, ',');
 		n = next != NULL ? (size_t)(++next - hop) : strlen(hop);
-		snprintf(word, sizeof(word), "%s%.*s%s", hop == e->hops ? "hops=" : "", (int)n,
-			 hop, next == NULL && more ? ";" : "");
+		snprintf(word, sizeof(word), "%s%.*s", hop == e->hops ? "hops=" : "", (int)n, hop);
 		trace_add(t, word, hop == e->hops);
 	}
 }

@@ -3,13 +3,15 @@
  *
  * Turns text from a configuration file, an MTA or a DNS answer into a
  * checked, normalised value, or says in a few words what is wrong with it.
- * Pure: no I/O, no allocation, no locale (ASCII case folding only).
+ * Pure: no I/O, no locale (ASCII case folding only); a UTF-8 domain in a
+ * recipient is converted to its A-label form by idna.c (libidn2).
  */
 #include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
 #include "mxpath/engine/address.h"
+#include "mxpath/engine/idna.h"
 
 #define IPV6_TAG "IPv6:"
 #define IPV6_TAG_LEN (sizeof(IPV6_TAG) - 1)
@@ -27,6 +29,8 @@ static int recipient_strip(const char **text, size_t *len, const char **why);
 static void recipient_skip_route(const char **text, size_t *len);
 static int recipient_parse_domain(const char *text, size_t len, struct recipient *out,
 				  const char **why);
+static int recipient_normalize_domain(const char *text, size_t len, char *out,
+				      const char **why);
 
 int addr_parse(const char *text, struct mx_addr *out)
 {
@@ -335,7 +339,20 @@ static int recipient_parse_domain(const char *text, size_t len, struct recipient
 	}
 	out->kind = RECIPIENT_DOMAIN;
 	memset(&out->literal, 0, sizeof(out->literal));
-	return domain_normalize(text, len, out->domain, why);
+	return recipient_normalize_domain(text, len, out->domain, why);
+}
+
+/* A UTF-8 domain (SMTPUTF8) is routed by its A-label form. */
+static int recipient_normalize_domain(const char *text, size_t len, char *out,
+				      const char **why)
+{
+	char ascii[MX_NAME_MAX + 2];	/* a trailing dot is still there */
+
+	if (!idna_has_8bit(text, len))
+		return domain_normalize(text, len, out, why);
+	if (idna_domain_to_ascii(text, len, ascii, sizeof(ascii), why) == -1)
+		return -1;
+	return domain_normalize(ascii, strlen(ascii), out, why);
 }
 
 /*

@@ -34,6 +34,8 @@ static const struct {
 	[REPLY_LOOP] = { 554, "5.4.6" },
 	[REPLY_NO_ROUTE] = { 550, "5.4.4" },
 	[REPLY_TEMPFAIL] = { 451, "4.4.3" },
+	[REPLY_STOPPING] = { 451, "4.3.2" },
+	[REPLY_NO_PRIMARY] = { 451, "4.4.4" },
 };
 
 /* A host that might become a hop. */
@@ -525,6 +527,12 @@ static enum route_status route_unreachable(struct route_pass *d)
 					  "of the mail exchangers for %s",
 					  domain);
 	}
+	/* A backup MX (or a worse cluster member) whose better hosts have no
+	 * address: defer like Postfix ("unable to find primary relay"); the
+	 * primary may get its address back, and the mail is ours to keep. */
+	if (d->out->self_listed)
+		return route_fail(d, REPLY_NO_PRIMARY, "unable to find primary relay for %s",
+				  domain);
 	switch (d->out->rule) {
 	case RULE_IMPLICIT_MX:
 		return route_fail(d, REPLY_NO_DOMAIN,
@@ -605,6 +613,12 @@ void route_set_tempfail(struct route *out, const char *recipient, const char *wh
 	else
 		smtp_reply_set(&out->reply, REPLY_TEMPFAIL, "DNS lookups for %s did not converge",
 			       out->domain);
+}
+
+void route_set_stopping(struct route *out, const char *recipient)
+{
+	route_set_tempfail(out, recipient, NULL);
+	smtp_reply_set(&out->reply, REPLY_STOPPING, "mxpathd is stopping: try again later");
 }
 
 static void mx_add_candidate(struct route_pass *d, const char *host, uint32_t pref)

@@ -1,9 +1,10 @@
 -- trace.lua - the X-MXPath header (milter.trace_header)
 --
 -- Same daemon as rewrite.lua. Routes used here are deterministic: one MX
--- (withmx.edge.test), implicit MX, a cluster with distinct preferences,
--- a local host, and many.edge.test (30 MX at distinct preferences, cut
--- to mx.max_hosts = 20).
+-- (withmx.edge.test), a cluster with distinct preferences, a local host,
+-- and many.edge.test (30 MX at distinct preferences, cut to mx.max_hosts
+-- = 20). The header names a recipient only when it is the message's only
+-- one (no Bcc recipient disclosed).
 
 dofile(MILTER_DIR .. "/common.lua")
 
@@ -15,17 +16,44 @@ local function lines_of(value)
 	return out
 end
 
-test("one header per message, one entry per accepted recipient", function()
-	local conn = message(nil, { "<a@withmx.edge.test>", "<b@cluster.cs.xyz.edu>", "<c@d.cs.xyz.edu>" })
-	expect_eq(trace(conn), "<a@withmx.edge.test> relay rule=mx hops=real.edge.test; " ..
-		  "<b@cluster.cs.xyz.edu> relay rule=cluster hops=b.cs.xyz.edu,d.cs.xyz.edu; " ..
-		  "<c@d.cs.xyz.edu> local rule=local_hosts", "X-MXPath")
+test("one recipient: one header naming it and its route", function()
+	local conn = message(nil, { "<a@withmx.edge.test>" })
+	expect_eq(trace(conn), "<a@withmx.edge.test> relay rule=mx hops=real.edge.test", "X-MXPath")
 	expect_eq(mt.getheader(conn, "X-MXPath", 1), nil, "second X-MXPath header")
+	mt.disconnect(conn)
+	conn = message(nil, { "<b@cluster.cs.xyz.edu>" })
+	expect_eq(trace(conn), "<b@cluster.cs.xyz.edu> relay rule=cluster hops=b.cs.xyz.edu,d.cs.xyz.edu",
+		  "X-MXPath of a cluster alias")
+	mt.disconnect(conn)
+end)
+
+-- Every recipient gets the same headers: naming one (or its route) to the
+-- others would disclose a Bcc recipient (Postfix's "Received: ... for"
+-- convention: a recipient is named only when it is the only one).
+-- A message to rcpts gets no X-MXPath header at all.
+local function expect_no_trace(rcpts)
+	local conn = message(nil, rcpts)
+	expect(not mt.eom_check(conn, MT_HDRADD, "X-MXPath"), "X-MXPath added: " .. tostring(trace(conn)))
+	mt.disconnect(conn)
+end
+
+test("two or more recipients: no header, so no Bcc recipient is disclosed", function()
+	expect_no_trace({ "<to@withmx.edge.test>", "<bcc@cluster.cs.xyz.edu>" })
+	expect_no_trace({ "<a@withmx.edge.test>", "<b@withmx.edge.test>", "<c@d.cs.xyz.edu>" })
+end)
+
+test("an unqualified recipient counts too: <postmaster> and one more, no header", function()
+	expect_no_trace({ "<postmaster>", "<bcc@withmx.edge.test>" })
+end)
+
+test("a refused recipient is no recipient: the one accepted is named", function()
+	local conn = refused_then_accepted(nil, "<a@withmx.edge.test>")
+	expect_eq(trace(conn), "<a@withmx.edge.test> relay rule=mx hops=real.edge.test", "X-MXPath")
 	mt.disconnect(conn)
 end)
 
 test("a long value is folded, every line at most 78 octets with the name", function()
-	local conn = message(nil, { "<m@many.edge.test>", "<a@withmx.edge.test>" })
+	local conn = message(nil, { "<m@many.edge.test>" })
 	local raw = mt.getheader(conn, "X-MXPath", 0)
 	expect(raw ~= nil, "no X-MXPath header")
 	local lines = lines_of(raw)
@@ -41,8 +69,8 @@ test("a long value is folded, every line at most 78 octets with the name", funct
 	for i = 1, 20 do
 		hops[i] = string.format("m%02d.edge.test", i)
 	end
-	expect_eq(trace(conn), "<m@many.edge.test> relay rule=mx hops=" .. table.concat(hops, ",") ..
-		  "; <a@withmx.edge.test> relay rule=mx hops=real.edge.test", "unfolded value")
+	expect_eq(trace(conn), "<m@many.edge.test> relay rule=mx hops=" .. table.concat(hops, ","),
+		  "unfolded value")
 	mt.disconnect(conn)
 end)
 

@@ -295,7 +295,14 @@ static const struct recipient_case recipient_cases[] = {
 	{ "user@[IPv6:192.0.2.1]", NULL, NULL, 0, "IPv4" },
 	{ "user@[tag:whatever]", NULL, NULL, 0, "malformed address literal" },
 	{ "user@exa mple.org", NULL, NULL, 0, "invalid character" },
-	{ "user@b\xc3\xbc" "cher.example", NULL, NULL, 0, "non-ASCII character in domain" },
+	/* a UTF-8 domain (SMTPUTF8) by its A-label form; not UTF-8, or not IDNA: refused */
+	{ "user@b\xc3\xbc" "cher.example", "xn--bcher-kva.example", "user", RECIPIENT_DOMAIN,
+	  NULL },
+	{ "<user@B\xc3\x9c" "CHER.example.>", "xn--bcher-kva.example", "user", RECIPIENT_DOMAIN,
+	  NULL },
+	{ "user@b\xfc" "cher.example", NULL, NULL, 0, "not valid UTF-8" },
+	{ "user@\xe2\x98\x83.example", NULL, NULL, 0, "not a valid internationalized name" },
+	{ "user@b\xc3\xbc" "cher..example", NULL, NULL, 0, "" },
 	{ "b\xc3\xbc" "cher@example.org", "example.org", "b\xc3\xbc" "cher", RECIPIENT_DOMAIN,
 	  NULL },	/* an 8-bit local part is the next MTA's business */
 };

@@ -434,7 +434,13 @@ static const struct request_case request_cases[] = {
 	{ "", "transport ", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
 	{ "", "transport user@exa mple.org", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
 	{ "", "transport user@ex\tample.org", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
-	/* 8-bit (UTF-8, Latin-1) domains go to the engine for its 501 5.1.3 reject */
+	/* bare one-label keys ("postmaster", "user"): the MTA's own, no DNS */
+	{ "", "transport postmaster", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
+	{ "", "transport user", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
+	{ "", "transport <Postmaster.>", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
+	{ "", "mailertable localhost", FORMAT_ANSWERED, FORMAT_NOTFOUND, "NOTFOUND " },
+	/* UTF-8 domains are routed (the engine takes their A-label form);
+	 * 8-bit ones that are not IDNA go to the engine for its 501 5.1.3 */
 	{ "", "transport user@b\xc3\xbc" "cher.example", FORMAT_ROUTE, 0,
 	  "user@b\xc3\xbc" "cher.example" },
 	{ "", "mailertable b\xfc" "cher.example", FORMAT_ROUTE, 0, "b\xfc" "cher.example" },

@@ -313,6 +313,17 @@ static void world_load(struct fake_dns *fd)
 	fake_dns_status(fd, DNS_TYPE_A, "down.tempaddr.example", DNS_SERVFAIL);
 	fake_dns_status(fd, DNS_TYPE_AAAA, "down.tempaddr.example", DNS_NODATA);
 	fake_dns_mx(fd, "partial.example", "10 down.tempaddr.example, 20 up.partial.example");
+	/* This host (bk.backup.example) backs these up; the better exchanger
+	 * has no address, or does not exist. */
+	fake_dns_mx(fd, "backup.example", "10 none.noaddr.example, 20 bk.backup.example");
+	fake_dns_mx(fd, "backupnx.example", "10 gone.backupnx.example, 20 bk.backup.example");
+	fake_dns_status(fd, DNS_TYPE_A, "gone.backupnx.example", DNS_NXDOMAIN);
+	fake_dns_status(fd, DNS_TYPE_AAAA, "gone.backupnx.example", DNS_NXDOMAIN);
+	fake_dns_host(fd, "bk.backup.example", "192.0.2.120");
+
+	/* An internationalized domain, bücher.example, by its A-label form. */
+	fake_dns_mx(fd, "xn--bcher-kva.example", "10 mx.xn--bcher-kva.example");
+	fake_dns_host(fd, "mx.xn--bcher-kva.example", "192.0.2.121");
 	fake_dns_host(fd, "up.partial.example", "192.0.2.73");
 
 	/* Self by address only: me.alias.example is 192.0.2.200. */
@@ -849,6 +860,18 @@ static const struct route_case route_cases[] = {
 	  .action = ROUTE_REJECT, .rule = RULE_MX, .reply = "550 5.4.4",
 	  .text = "no mail exchanger for noaddr.example has an address",
 	  .pruned = "none.noaddr.example/10:no_address" },
+	{ .name = "backup_mx_whose_primary_has_no_address_tempfails_451_4_4_4",
+	  .self = "bk.backup.example", .rcpt = "u@backup.example", .action = ROUTE_TEMPFAIL,
+	  .rule = RULE_MX, .reply = "451 4.4.4",
+	  .text = "unable to find primary relay for backup.example",
+	  .pruned = "bk.backup.example/20:self none.noaddr.example/10:no_address",
+	  .self_listed = true },
+	{ .name = "backup_mx_whose_primary_does_not_exist_tempfails_451_4_4_4",
+	  .self = "bk.backup.example", .rcpt = "u@backupnx.example", .action = ROUTE_TEMPFAIL,
+	  .rule = RULE_MX, .reply = "451 4.4.4",
+	  .text = "unable to find primary relay for backupnx.example",
+	  .pruned = "bk.backup.example/20:self gone.backupnx.example/10:no_address",
+	  .self_listed = true },
 	{ .name = "failed_address_lookup_tempfails_451_4_4_3", .rcpt = "u@tempaddr.example",
 	  .action = ROUTE_TEMPFAIL, .rule = RULE_MX, .reply = "451 4.4.3",
 	  .pruned = "down.tempaddr.example/20:no_address none.noaddr.example/10:no_address" },
@@ -975,12 +998,18 @@ static const struct route_case route_cases[] = {
 	  .rule = RULE_SYNTAX, .reply = "501 5.1.3", .text = "control character" },
 	{ .name = "empty_domain_is_501", .rcpt = "u@", .action = ROUTE_REJECT,
 	  .rule = RULE_SYNTAX, .reply = "501 5.1.3", .text = "empty domain" },
-	{ .name = "utf8_domain_is_501", .rcpt = "u@b\xc3\xbc" "cher.example",
-	  .action = ROUTE_REJECT, .rule = RULE_SYNTAX, .reply = "501 5.1.3",
-	  .text = "non-ASCII character in domain name (IDNA names need their xn-- form)" },
+	{ .name = "utf8_domain_is_routed_by_its_a_label", .rcpt = "u@b\xc3\xbc" "cher.example",
+	  .action = ROUTE_RELAY, .rule = RULE_MX, .hops = "mx.xn--bcher-kva.example/10",
+	  .addrs = "192.0.2.121" },
+	{ .name = "utf8_domain_in_upper_case_maps_to_the_same_a_label",
+	  .rcpt = "<u@B\xc3\x9c" "CHER.Example.>", .action = ROUTE_RELAY, .rule = RULE_MX,
+	  .hops = "mx.xn--bcher-kva.example/10" },
 	{ .name = "latin1_domain_is_501", .rcpt = "u@b\xfc" "cher.example",
 	  .action = ROUTE_REJECT, .rule = RULE_SYNTAX, .reply = "501 5.1.3",
-	  .text = "non-ASCII character in domain name" },
+	  .text = "domain name is not valid UTF-8" },
+	{ .name = "utf8_domain_with_a_symbol_idna2008_disallows_is_501",
+	  .rcpt = "u@\xe2\x98\x83.example", .action = ROUTE_REJECT, .rule = RULE_SYNTAX,
+	  .reply = "501 5.1.3", .text = "not a valid internationalized name" },
 	{ .name = "ipv6_literal_without_tag_is_501", .rcpt = "u@[2001:db8::1]",
 	  .action = ROUTE_REJECT, .rule = RULE_SYNTAX, .reply = "501 5.1.3",
 	  .text = "IPv6: tag" },

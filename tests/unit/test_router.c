@@ -426,7 +426,7 @@ static void *decide_from_thread(void *arg)
 {
 	struct waiter *w = arg;
 
-	router_decide_wait(w->bench->router, "user@example.test", NULL, w->route);
+	router_decide_wait(w->bench->router, "user@example.test", NULL, 10000, w->route);
 	evloop_stop(w->bench->loop);
 	return NULL;
 }

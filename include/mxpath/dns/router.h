@@ -9,6 +9,11 @@
  * router_decide() is for the event-loop thread; router_decide_wait() is
  * for any other thread (milter sessions): it posts the work to the loop
  * and blocks until the route is ready.
+ *
+ * The doors agree on a recipient's hop order: router_decide_wait() (the
+ * milter, at RCPT) writes the order it decided down for a few minutes,
+ * and router_decide() (the socketmap) for the same recipient follows it
+ * (hop_memory.h).
  */
 #ifndef MXPATH_ROUTER_H
 #define MXPATH_ROUTER_H
@@ -46,9 +51,19 @@ struct policy *router_policy(struct router *router);
 /* Loop thread. done may run before this returns (warm cache). self_extra may be NULL. */
 void router_decide(struct router *router, const char *recipient, const char *self_extra,
 		   router_done_fn done, void *arg);
-/* Any thread but the loop's: blocks until decided; fills *out. */
+/*
+ * Any thread but the loop's: blocks until decided, at most timeout_ms, and
+ * fills *out; past the deadline *out is a 451 4.4.3 tempfail and the
+ * decision, when it ends, is dropped.
+ */
 void router_decide_wait(struct router *router, const char *recipient, const char *self_extra,
-			struct route *out);
+			unsigned timeout_ms, struct route *out);
+/*
+ * Loop thread, when the daemon stops: every decision waiting for DNS is
+ * answered now with 451 4.3.2 (route_set_stopping), and so is every later
+ * one that would wait. Returns how many were waiting.
+ */
+unsigned router_stop_waiting(struct router *router);
 
 void router_get_stats(struct router *router, struct router_stats *out);
 

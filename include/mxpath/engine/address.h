@@ -86,7 +86,9 @@ struct recipient {
 
 /*
  * Parses what an MTA hands over: "<user@domain>", "user@domain", a bare
- * "domain" or "[literal]". The domain part follows the last '@'. An empty
+ * "domain" or "[literal]". The domain part follows the last '@'; a UTF-8
+ * domain (SMTPUTF8) is converted to its A-label form (IDNA2008, UTS #46
+ * non-transitional; see idna.h) before it is checked. An empty
  * local part, an empty domain, a bad label, a malformed literal, control
  * characters or over-long parts are errors: returns -1 with *why set.
  */

@@ -75,6 +75,8 @@ enum route_reply {
 	REPLY_LOOP,		/* 554 5.4.6 */
 	REPLY_NO_ROUTE,		/* 550 5.4.4 */
 	REPLY_TEMPFAIL,		/* 451 4.4.3 */
+	REPLY_STOPPING,		/* 451 4.3.2 */
+	REPLY_NO_PRIMARY,	/* 451 4.4.4: a backup MX finds no better host */
 };
 
 struct smtp_reply {
@@ -136,6 +138,8 @@ void smtp_reply_set(struct smtp_reply *out, enum route_reply reply, const char *
  * converge.
  */
 void route_set_tempfail(struct route *out, const char *recipient, const char *why);
+/* The same with 451 4.3.2: the daemon is stopping, the MTA should retry. */
+void route_set_stopping(struct route *out, const char *recipient);
 
 const char *route_action_name(enum route_action action);	/* "relay", ... */
 const char *route_rule_name(enum route_rule rule);		/* "implicit_mx", ... */
