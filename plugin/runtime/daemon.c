@@ -1,6 +1,6 @@
 /*
- * daemon.c - the mxpathd process: safety checks, detaching, pid file,
- * privileges, and the daemon's own counters
+ * daemon.c - the mxpathd process: safety checks, its directories,
+ * detaching, pid file, privileges, and the daemon's own counters
  *
  * Everything here runs once at start-up (before any thread exists) or at
  * shutdown, except the counters, which any thread may touch. Nothing here

@@ -1,9 +1,10 @@
 /*
- * daemon.h - the mxpathd process: safety checks, detaching, pid file,
- * privileges, and the daemon's own counters
+ * daemon.h - the mxpathd process: safety checks, its directories,
+ * detaching, pid file, privileges, and the daemon's own counters
  *
  * What a daemon must get right before it serves anything: refuse files
- * and directories others could tamper with, leave the terminal (telling
+ * and directories others could tamper with, make a missing directory for
+ * its sockets and pid file (no systemd, no tmpfiles), leave the terminal (telling
  * the parent whether start-up worked), hold a locked pid file, and give
  * up root for good. mxpathd.c wires these together with the doors.
  */
