@@ -2,10 +2,11 @@
  * mxpathd.c - the daemon: both doors around one router
  *
  * Start-up, in this order: read and check the configuration; check (-t) or
- * make the directories of the sockets and pid file; open every socket as root (socketmap, control, milter); leave the terminal; write
- * the pid file; give up root; start the event-loop thread (router,
- * resolver, cache, socketmap, control) and, with the milter door, the
- * milter thread (smfi_main); serve.
+ * make the directories of the sockets and pid file; open every socket as
+ * root (socketmap, control, milter); leave the terminal; write the pid
+ * file; give up root; start the event-loop thread (router, resolver,
+ * cache, socketmap, control) and, with the milter door, the milter thread
+ * (smfi_main); serve.
  *
  * Signals are blocked in every thread; the main thread takes them with
  * sigwait():
