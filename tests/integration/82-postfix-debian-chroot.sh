@@ -12,7 +12,8 @@
 # must reach the smtp-sink mxpathd routes it to; null-MX, NXDOMAIN and
 # DNS-down recipients get exactly the replies the README documents, with
 # Postfix's own recipient check and without it; the same wiring works with
-# nothing chrooted; and, as controls, the /run/mxpath paths fail there.
+# nothing chrooted; and, as controls, without group mxpath or with the
+# /run/mxpath paths every session is deferred.
 #
 # Everything runs in a private mount namespace (the script re-executes
 # itself under unshare): /etc is a private copy (resolv.conf and hosts on
@@ -194,6 +195,17 @@ check "nothing chrooted: SMTP and local submission still reach sf through both d
 	test "$(sink_recipients sf '[0-9]+n@boston\.travel\.edu')" -eq 2 -a \
 	"$(sink_recipients sf 'm@boston\.travel\.edu')" -eq 1
 for svc in $UNCHROOT; do postconf -F "$svc=y"; done
+
+# ---- control: the group membership is what lets Postfix in
+gpasswd -d postfix mxpath > /dev/null
+postfix reload > /dev/null 2>&1
+sleep 1
+check "control: postfix out of group mxpath: every session gets 451 4.7.1" sh -c \
+	"swaks --server '$SMTPD' --from '$MTA_SENDER' --to u@boston.travel.edu --quit-after RCPT 2>&1 |
+	grep -q '^<\*\* 451 4\.7\.1 '"
+check "... smtpd may not reach the socket" \
+	grep -q 'connect to Milter service unix:mxpath/milter.sock: Permission denied' "$T/maillog"
+adduser --quiet postfix mxpath
 
 # ---- controls: the chroot is real, and the wiring the README had before fails in it
 postconf -e 'smtpd_milters = unix:/run/mxpath/milter.sock'
