@@ -139,5 +139,9 @@ for f in /usr/sbin/mxpathd /usr/lib/systemd/system/mxpathd.service /usr/lib/tmpf
 	/usr/share/bash-completion/completions/mxpath /usr/share/bash-completion/completions/mxpathd; do
 	check "the RPM holds $f" grep -qx "$f" "$WORK/rpm.list"
 done
+check "the RPM's %post makes /run/mxpath (tmpfiles) and puts postfix in group mxpath" sh -c \
+	"rpm -qp --scripts $WORK/rpm/RPMS/*/mxpath-0.1.0-*.rpm > '$WORK/rpm.scripts' 2>&1 &&
+	 grep -q 'systemd-tmpfiles --create mxpath.conf' '$WORK/rpm.scripts' &&
+	 grep -q 'usermod -a -G mxpath postfix' '$WORK/rpm.scripts'"
 
 finish
