@@ -249,7 +249,7 @@ static int route_parse_options(int argc, char **argv, struct route_options *opt)
 			opt->dns = optarg;
 			break;
 		case OPT_SELF:
-			if (domain_normalize(optarg, strlen(optarg), normal, &why) < 0)
+			if (host_name_normalize(optarg, strlen(optarg), normal, &why) < 0)
 				return usage_error("--self %s: %s", optarg, why);
 			opt->self_names = xreallocarray(opt->self_names, opt->n_self_names + 1,
 							sizeof(*opt->self_names));

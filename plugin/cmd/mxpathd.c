@@ -267,7 +267,7 @@ static int mxpathd_check(struct mxpathd *d)
 static int mxpathd_load_config(const char *path, struct policy **out,
 			       struct daemon_settings *settings, char *err, size_t errlen)
 {
-	if (daemon_check_config_file(path, err, errlen) < 0)
+	if (daemon_check_config_files(path, err, errlen) < 0)
 		return -1;
 	return config_load_file(path, out, settings, err, errlen);
 }

@@ -1194,13 +1194,7 @@ static int parse_route_domain(struct loader *ld, const config_setting_t *s,
 /* A domain name that is not an IP address in disguise. */
 static int name_normalize(const char *text, char *out, const char **why)
 {
-	struct mx_addr addr;
-
-	if (addr_parse(text, &addr) == 0) {
-		*why = "an IP address, not a name (a literal is written \"[192.0.2.1]\")";
-		return -1;
-	}
-	return domain_normalize(text, strlen(text), out, why);
+	return host_name_normalize(text, strlen(text), out, why);
 }
 
 /*

@@ -111,7 +111,7 @@ static int parse_host(const char *text, struct sockspec *out, const char **why)
 		out->family = addr.family;
 		return 0;
 	}
-	if (text[-1] == '[' || domain_normalize(out->host, len, name, &unused) != 0)
+	if (text[-1] == '[' || host_name_normalize(out->host, len, name, &unused) != 0)
 		return -1;
 	memcpy(out->host, name, strlen(name) + 1);
 	out->family = AF_UNSPEC;

@@ -21,6 +21,9 @@
  *
  * Questions for the same (channel, type, name) in flight share one query:
  * the first creates it, the others join its waiter list.
+ *
+ * Every UDP question leaves from a socket (a source port) of its own:
+ * udpsock.c stands in for c-ares's one socket per server.
  */
 #include <ares.h>
 #include <errno.h>
@@ -33,6 +36,7 @@
 
 #include "mxpath/base/common.h"
 #include "mxpath/dns/resolver.h"
+#include "mxpath/dns/udpsock.h"
 
 #define CLASS_IN 1
 #define QTYPE_A 1
@@ -70,6 +74,7 @@ struct resolver {
 	struct rquery **buckets;	/* in-flight queries by (channel, type, name) */
 	size_t n_buckets, n_queries;
 	struct resolver_stats stats;
+	struct udpsock *udp;		/* a source port per UDP question, every channel */
 	bool closing;			/* in resolver_free: no new queries */
 };
 
@@ -96,6 +101,7 @@ static void resolver_answer_now(struct resolver *r, unsigned channel, enum dns_t
 				const char *name, enum dns_status status, resolver_done_fn done,
 				void *arg);
 static enum dns_status status_from_ares(int status);
+static unsigned longest_wait_ms(const struct policy *policy);
 static int qtype_of(enum dns_type type);
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -122,6 +128,7 @@ struct resolver *resolver_new(struct evloop *loop, const struct policy *policy, 
 	r->channels = xcalloc(r->n_channels, sizeof(*r->channels));
 	r->n_buckets = 64;
 	r->buckets = xcalloc(r->n_buckets, sizeof(struct rquery *));
+	r->udp = udpsock_new(longest_wait_ms(policy));
 	if (channel_open(r, &r->channels[0], policy, policy->dns.servers, policy->dns.n_servers,
 			 "dns.servers", err, errlen) < 0)
 		goto fail;
@@ -175,6 +182,7 @@ static int channel_open(struct resolver *r, struct rchannel *ch, const struct po
 		snprintf(err, errlen, "%s: c-ares: %s", what, ares_strerror(rc));
 		return -1;
 	}
+	udpsock_attach(r->udp, ch->ares);
 	if (n_servers == 0)
 		return 0;
 	if (servers_join(servers, n_servers, csv, sizeof(csv)) < 0) {
@@ -218,6 +226,7 @@ void resolver_free(struct resolver **rp)
 	r->closing = true;
 	for (size_t i = 0; i < r->n_channels; i++)
 		channel_close(&r->channels[i]);
+	udpsock_free(&r->udp);
 	free(r->channels);
 	free(r->buckets);
 	free(r);
@@ -393,6 +402,18 @@ static enum dns_status status_from_ares(int status)
 	default:
 		return DNS_SERVFAIL;
 	}
+}
+
+/*
+ * c-ares 1.18 waits timeout << (round) for one try, the last round being
+ * tries - 1; a second more covers a late answer to the last one.
+ */
+static unsigned longest_wait_ms(const struct policy *policy)
+{
+	unsigned rounds = policy->dns.tries > 1 ? policy->dns.tries - 1 : 0;
+	uint64_t wait = (uint64_t)policy->dns.timeout_ms << (rounds < 16 ? rounds : 16);
+
+	return wait + 1000u > UINT32_MAX ? UINT32_MAX : (unsigned)(wait + 1000u);
 }
 
 static int qtype_of(enum dns_type type)

@@ -145,6 +145,20 @@ int domain_normalize(const char *in, size_t len, char *out, const char **why)
 	return 0;
 }
 
+int host_name_normalize(const char *in, size_t len, char *out, const char **why)
+{
+	struct mx_addr addr;
+
+	if (domain_normalize(in, len, out, why) != 0)
+		return -1;
+	/* On the normalised name: a trailing dot must not hide an address. */
+	if (addr_parse(out, &addr) == 0) {
+		*why = "an IP address, not a name (a literal is written \"[192.0.2.1]\")";
+		return -1;
+	}
+	return 0;
+}
+
 int recipient_parse(const char *text, struct recipient *out, const char **why)
 {
 	const char *at;

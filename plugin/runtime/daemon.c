@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "mxpath/base/common.h"
+#include "mxpath/config/include.h"
 #include "mxpath/config/sockspec.h"
 #include "mxpath/runtime/daemon.h"
 
@@ -28,6 +30,8 @@ static struct passwd *account_user(const char *name);
 static struct group *account_group(const char *name);
 static int dir_create(const char *dir, const char *what, const struct daemon_user *user,
 		      bool create, char *err, size_t errlen);
+static int include_check(const struct config_include *inc, void *ctx, char *err, size_t errlen);
+static int config_dir_check(const char *file, char *err, size_t errlen);
 static int fd_to_devnull(int fd);
 static bool string_differs(const char *a, const char *b);
 static bool socket_differs(const struct door_socket *a, const struct door_socket *b);
@@ -203,6 +207,52 @@ int daemon_check_config_file(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+int daemon_check_config_files(const char *path, char *err, size_t errlen)
+{
+	if (daemon_check_config_file(path, err, errlen) < 0 ||
+	    config_dir_check(path, err, errlen) < 0)
+		return -1;
+	return config_include_walk(path, include_check, NULL, err, errlen);
+}
+
+/* One @include: the file and its directory as strictly as the top file. */
+static int include_check(const struct config_include *inc, void *ctx, char *err, size_t errlen)
+{
+	char why[1024];
+
+	(void)ctx;
+	if (daemon_check_config_file(inc->path, why, sizeof(why)) == 0 &&
+	    config_dir_check(inc->path, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "%s:%d: @include \"%s\": %s", inc->from, inc->line, inc->name, why);
+	return -1;
+}
+
+/*
+ * Whoever may replace files in the directory controls the file (sticky:
+ * only their owners). Its owner is not judged: tests and some layouts keep
+ * the configuration beside the sockets, in the daemon user's directory.
+ */
+static int config_dir_check(const char *file, char *err, size_t errlen)
+{
+	char *copy = xstrdup(file);
+	const char *dir = dirname(copy);
+	struct stat st;
+	int rc = -1;
+
+	if (stat(dir, &st) < 0)
+		snprintf(err, errlen, "%s: directory %s: %s", file, dir, strerror(errno));
+	else if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		snprintf(err, errlen, "%s: directory %s is writable by %s (mode %04o), not "
+			 "sticky: refusing it; chmod go-w %s", file, dir,
+			 (st.st_mode & S_IWOTH) ? "others" : "its group",
+			 (unsigned)(st.st_mode & 07777), dir);
+	else
+		rc = 0;
+	free(copy);
+	return rc;
 }
 
 int daemon_check_socket_dir(const struct door_socket *socket, const char *what, char *err,

@@ -20,7 +20,7 @@ BENCH=$DNS_WORK/bench_router
 # shellcheck disable=SC2086  # SAN and pkg-config output are word lists
 check "bench_router builds" cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror $SAN \
 	-I"$MXPATH_ROOT/include" "$MXPATH_ROOT/tests/bench/bench_router.c" "$LIB" \
-	$(pkg-config --libs libcares libconfig) -lpthread -o "$BENCH"
+	$(pkg-config --libs libcares libconfig libidn2) -lpthread -o "$BENCH"
 [ -x "$BENCH" ] || { finish; exit 1; }
 
 dns_start_mock slow --delay-all 0.05

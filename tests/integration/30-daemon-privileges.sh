@@ -2,8 +2,9 @@
 # 30-daemon-privileges - mxpathd gives up root for good (uid, gid, groups,
 # capabilities all gone), never stays root unless user = "root", and refuses
 # files and directories that others could tamper with: a configuration
-# writable by its group or by others or owned by someone else, a socket
-# directory writable by others (unless sticky).
+# writable by its group or by others or owned by someone else, the same of
+# any file it @includes, a configuration or socket directory writable by
+# others (unless sticky).
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$MXPATH_ROOT/tests/lib/daemon.sh"
@@ -99,6 +100,47 @@ mxpathd_run files -f -c "$D/mxpath.conf"
 check "a configuration owned by another user: refused with 78" test $? -eq 78
 check "... saying why" grep -q "owned by uid 65534" "$D/out"
 chown root "$D/mxpath.conf"
+
+# An @include is judged like the file itself: a 0600 file including a 0666 one.
+mxpathd_conf files "$ROUTE
+@include \"extra.conf\""
+chmod 0600 "$D/mxpath.conf"
+printf 'pidfile = "%s/other.pid";\n' "$D" >"$D/extra.conf"
+chmod 0666 "$D/extra.conf"
+mxpathd_run files -t -c "$D/mxpath.conf"
+check "-t: a world-writable @include file is refused with 78" test $? -eq 78
+LINE=$(grep -n '^@include' "$D/mxpath.conf" | cut -d: -f1)
+check "... naming FILE:LINE of the @include and why" grep -qxF \
+	"$D/mxpath.conf:$LINE: @include \"extra.conf\": $D/extra.conf: writable by others (mode 0666): refusing it; chmod go-w $D/extra.conf" \
+	"$D/out"
+mxpathd_run files -f -c "$D/mxpath.conf"
+check "a start with it: refused with 78, before opening a socket" \
+	test $? -eq 78 -a ! -e "$D/socketmap.sock" -a ! -e "$D/other.pid"
+chmod 0644 "$D/extra.conf"
+mxpathd_run files -t -c "$D/mxpath.conf"
+check "the same file at 0644: -t passes" test $? -eq 0
+
+mkdir -m 0777 "$D/conf.d"
+chmod 0777 "$D/conf.d"
+mxpathd_conf files "$ROUTE
+@include \"conf.d/extra.conf\""
+cp "$D/extra.conf" "$D/conf.d/extra.conf"
+mxpathd_run files -t -c "$D/mxpath.conf"
+check "an @include in a directory writable by others (not sticky): refused with 78" \
+	test $? -eq 78
+check "... saying why" grep -qF \
+	"@include \"conf.d/extra.conf\": $D/conf.d/extra.conf: directory $D/conf.d is writable by others (mode 0777), not sticky" \
+	"$D/out"
+cp "$D/mxpath.conf" "$D/conf.d/mxpath.conf"
+mxpathd_run files -t -c "$D/conf.d/mxpath.conf"
+check "a configuration in such a directory: refused with 78" test $? -eq 78
+check "... saying why" grep -qF \
+	"$D/conf.d/mxpath.conf: directory $D/conf.d is writable by others (mode 0777), not sticky" \
+	"$D/out"
+chmod 1777 "$D/conf.d"
+mxpathd_run files -t -c "$D/mxpath.conf"
+check "the directory made sticky (like /tmp): accepted" test $? -eq 0
+mxpathd_conf files "$ROUTE"
 
 mkdir -m 0777 "$D/open"
 chmod 0777 "$D/open"

@@ -45,6 +45,16 @@ check "SIGUSR1 with a world-writable file: refused" test $? -eq 1
 check "... saying why" grep -q "reload refused: $D/mxpath.conf: writable by others" "$D/log"
 check "... and the running policy still answers" test "$(answer)" = "smtp:[203.0.113.9]"
 
+mxpathd_conf r "$(route 203.0.113.13)
+@include \"more.conf\""
+printf 'mx = { max_hosts = 7; };\n' > "$D/more.conf"
+chmod 0666 "$D/more.conf"
+mxpathd_reload r
+check "SIGUSR1 with a world-writable @include file: refused" test $? -eq 1
+check "... naming the FILE:LINE of the @include" grep -Eq \
+	"reload refused: $D/mxpath.conf:[0-9]+: @include \"more.conf\": $D/more.conf: writable by others" "$D/log"
+check "... and the running policy still answers" test "$(answer)" = "smtp:[203.0.113.9]"
+
 cp "$D/good.conf" "$D/mxpath.conf"
 chmod 0644 "$D/mxpath.conf"
 mxpathd_conf r "$(route 203.0.113.12)
@@ -58,8 +68,8 @@ check "... the old socket keeps serving the new policy" test "$(answer)" = "smtp
 check "... and no new socket appeared" test ! -e "$D/elsewhere.sock"
 
 check "reloads that worked are counted (2)" test "$(mxpathd_metric r 'mxpath_reloads_total{result="ok"}')" = 2
-check "reloads refused are counted (3)" \
-	test "$(mxpathd_metric r 'mxpath_reloads_total{result="refused"}')" = 3
+check "reloads refused are counted (4)" \
+	test "$(mxpathd_metric r 'mxpath_reloads_total{result="refused"}')" = 4
 
 # Many reloads in a row while lookups go on: every answer is one policy or the other.
 mxpathd_conf r "$(route 198.51.100.7)"

@@ -5,7 +5,9 @@
 # that does not come up ends the script with "not ok" (no silent skips).
 #
 #   free_port                      print a port free for UDP and TCP on 127.0.0.1
-#   dns_start_nsd NAME [ZONEDIR]   NSD serving every ZONEDIR/*.zone (default tests/zones)
+#   dns_start_nsd NAME [ZONEDIR]   NSD serving every ZONEDIR/*.zone (default tests/zones);
+#                                  on $NSD_ADDR:$NSD_PORT if set (e.g. port 53 of a
+#                                  127.0.x.y of its own, for libc's resolv.conf)
 #   dns_start_mock NAME [ARGS...]  tests/lib/dnsmock.py serving tests/zones, with ARGS
 #                                  (--delay-all 0.05, --servfail NAME, ...)
 #   dns_port NAME                  its port
@@ -59,9 +61,9 @@ EOF
 # Waits until the server on $2 answers at all (<= 5 s): both servers load
 # their zones before they listen.
 dns_wait_ready() {
-	local name=$1 port=$2 i
+	local name=$1 port=$2 addr=${3:-127.0.0.1} i
 	for i in $(seq 1 50); do
-		if dig @127.0.0.1 -p "$port" +time=1 +tries=1 SOA edge.test 2>/dev/null |
+		if dig @"$addr" -p "$port" +time=1 +tries=1 SOA edge.test 2>/dev/null |
 			grep -q 'status:'; then
 			return 0
 		fi
@@ -74,12 +76,12 @@ dns_wait_ready() {
 }
 
 dns_start_nsd() {
-	local name=$1 zonedir=${2:-$DNS_ZONES} dir=$DNS_WORK/$1 port z zone
-	port=$(free_port)
+	local name=$1 zonedir=${2:-$DNS_ZONES} dir=$DNS_WORK/$1 port addr=${NSD_ADDR:-127.0.0.1} z zone
+	port=${NSD_PORT:-$(free_port)}
 	mkdir -p "$dir/zones"
 	cat > "$dir/nsd.conf" <<EOF
 server:
-    ip-address: 127.0.0.1@$port
+    ip-address: $addr@$port
     port: $port
     do-ip6: no
     username: ""
@@ -104,7 +106,7 @@ EOF
 	nsd -d -c "$dir/nsd.conf" > "$dir/log" 2>&1 &
 	DNS_PID[$name]=$!
 	DNS_PORT[$name]=$port
-	dns_wait_ready "$name" "$port"
+	dns_wait_ready "$name" "$port" "$addr"
 }
 
 # A later --zonedir in ARGS replaces tests/zones.

@@ -19,7 +19,8 @@ qname or any parent):
                        rewriting the file
 
 Every query is logged to stdout as 'Q <proto> <qname> <qtype>' (lower-case
-name, no trailing dot), so a test counts queries with grep. SIGHUP re-reads
+name, no trailing dot), so a test counts queries with grep; with
+--log-port the line ends ' port=N', the client's source port. SIGHUP re-reads
 the zone files. Queries are answered in parallel (one thread each), so a
 delay applies per query, as with a real slow server.
 
@@ -106,6 +107,7 @@ class Zone:
 class MockResolver(BaseResolver):
     def __init__(self, args):
         self.args = args
+        self.log_port = args.log_port
         self.recursive = args.recursive
         self.lock = threading.Lock()
         self.zones = []
@@ -152,7 +154,10 @@ class MockResolver(BaseResolver):
     def resolve(self, request, handler):
         q = request.q
         qn, qt = q.qname, q.qtype
-        log("Q %s %s %s" % (handler.protocol, str(qn).rstrip('.').lower(), QTYPE[qt]))
+        line = "Q %s %s %s" % (handler.protocol, str(qn).rstrip('.').lower(), QTYPE[qt])
+        if self.log_port:
+            line += " port=%d" % handler.client_address[1]
+        log(line)
         reply = request.reply(ra=0, aa=0)
         faults, delay_all = self.faults()
         if under(qn, faults['drop']):
@@ -223,6 +228,7 @@ def main():
     p.add_argument('--port', type=int, required=True)
     p.add_argument('--delay-all', type=float, default=0.0)
     p.add_argument('--control')
+    p.add_argument('--log-port', action='store_true')
     p.add_argument('--recursive', action='store_true')
     for opt in FAULTS:
         p.add_argument('--' + opt, action='append', default=[])
@@ -236,6 +242,15 @@ def main():
     udp = DNSServer(res, port=args.port, address=args.addr, logger=quiet, handler=Handler)
     tcp = DNSServer(res, port=args.port, address=args.addr, logger=quiet, tcp=True,
                     handler=Handler)
+    # A burst of hundreds of queries must not overflow the default receive
+    # buffer (about 260 small datagrams) while the one reader thread spawns
+    # a handler per query. FORCE needs root; otherwise rmem_max caps it.
+    for opt in (getattr(socket, 'SO_RCVBUFFORCE', 33), socket.SO_RCVBUF):
+        try:
+            udp.server.socket.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
+            break
+        except OSError:
+            continue
     udp.start_thread()
     tcp.start_thread()
     log("dnsmock listening on %s:%d udp+tcp" % (args.addr, args.port))

@@ -19,6 +19,11 @@ Library (import it) and command line. SOCKET is "unix:/path", "/path",
   smclient.py concurrent SOCKET N COUNT MAP KEY EXPECT
                                             N connections, COUNT lookups each, all at
                                             once; every reply must equal EXPECT
+  smclient.py burst SOCKET N MAP KEYFORMAT [PREFIX]
+                                            N connections, one lookup each, all sent
+                                            before any reply is read; KEYFORMAT has a
+                                            %d for 0..N-1; prints "replies N SECONDS
+                                            M", M of them beginning with PREFIX
   smclient.py hold SOCKET N SECONDS         opens N idle connections, prints "open N",
                                             holds them, prints how many the server closed
   smclient.py slow SOCKET MAP KEY DELAY MAX sends one byte per DELAY s; prints
@@ -232,6 +237,21 @@ def cmd_concurrent(spec, n, count, name, key, expect):
     return 0
 
 
+def cmd_burst(spec, n, name, keyformat, prefix=""):
+    n = int(n)
+    began = time.monotonic()
+    clients = [Client(spec, timeout=30.0) for _ in range(n)]
+    for i, c in enumerate(clients):
+        c.send(netstring("%s %s" % (name, keyformat % i)))
+    replies = matching = 0
+    for c in clients:
+        matching += c.reply().startswith(prefix)
+        replies += 1
+        c.close()
+    print("replies %d %.2f %d" % (replies, time.monotonic() - began, matching))
+    return 0
+
+
 def cmd_hold(spec, n, seconds):
     n, seconds = int(n), float(seconds)
     clients = []
@@ -308,6 +328,7 @@ COMMANDS = {
     "concurrent": cmd_concurrent,
     "hold": cmd_hold,
     "slow": cmd_slow,
+    "burst": cmd_burst,
     "noread": cmd_noread,
 }
 

@@ -205,14 +205,15 @@ static const struct domain_case domain_cases[] = {
 	{ "user@example.org", NULL, "invalid character" },
 };
 
-static void test_domain_normalize_table(void **state)
+typedef int (*normalize_fn)(const char *in, size_t len, char *out, const char **why);
+
+static void run_domain_cases(normalize_fn normalize, const struct domain_case *cases, size_t n)
 {
-	(void)state;
-	for (size_t i = 0; i < MX_ARRAY_LEN(domain_cases); i++) {
-		const struct domain_case *c = &domain_cases[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct domain_case *c = &cases[i];
 		char out[MX_NAME_BUF];
 		const char *why = NULL;
-		int rc = domain_normalize(c->text, strlen(c->text), out, &why);
+		int rc = normalize(c->text, strlen(c->text), out, &why);
 
 		if (c->normal != NULL) {
 			if (rc != 0)
@@ -226,6 +227,30 @@ static void test_domain_normalize_table(void **state)
 		if (strstr(why, c->why) == NULL)
 			fail_msg("\"%s\": \"%s\" lacks \"%s\"", c->text, why, c->why);
 	}
+}
+
+static void test_domain_normalize_table(void **state)
+{
+	(void)state;
+	run_domain_cases(domain_normalize, domain_cases, MX_ARRAY_LEN(domain_cases));
+}
+
+/* A host name is a domain that is not an address, judged after normalising. */
+static const struct domain_case host_name_cases[] = {
+	{ "Mail.Example.ORG.", "mail.example.org", NULL },
+	{ "192.0.2.1.example", "192.0.2.1.example", NULL },
+	{ "2.0.2", "2.0.2", NULL },
+	{ "2.0.2.1", NULL, "an IP address" },
+	{ "2.0.2.1.", NULL, "an IP address" },		/* fuzz_config's find */
+	{ "198.51.100.77.", NULL, "an IP address" },
+	{ "2.0.2.1..", NULL, "empty label" },
+	{ "2001:db8::1.", NULL, "invalid character" },
+};
+
+static void test_host_name_normalize_refuses_addresses_after_normalising(void **state)
+{
+	(void)state;
+	run_domain_cases(host_name_normalize, host_name_cases, MX_ARRAY_LEN(host_name_cases));
 }
 
 /* 253 octets is the limit; 254 (or 253 plus the root dot, fine) is not. */
@@ -381,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_parse_table),
 		cmocka_unit_test(test_cidr_contains_table),
 		cmocka_unit_test(test_domain_normalize_table),
+		cmocka_unit_test(test_host_name_normalize_refuses_addresses_after_normalising),
 		cmocka_unit_test(test_domain_normalize_length_limit_is_253),
 		cmocka_unit_test(test_domain_normalize_reads_only_len_octets),
 		cmocka_unit_test(test_recipient_parse_table),

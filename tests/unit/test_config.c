@@ -661,6 +661,27 @@ static const struct error_case bad_names[] = {
 	  "t.conf:1: pidfile: bad path \"run/mxpathd.pid\": expected an absolute path" },
 };
 
+/* An address with a trailing dot is still an address (fuzz_config found it). */
+#define IP_WHY "an IP address, not a name (a literal is written \"[192.0.2.1]\")"
+static const struct error_case addresses_as_names[] = {
+	{ "local_hosts = \"2.0.2.1.\";",
+	  "t.conf:1: local_hosts: bad host name \"2.0.2.1.\": " IP_WHY },
+	{ "self = { names = [ \"vm.example\",\n \"192.0.2.1.\" ]; };",
+	  "t.conf:2: self.names[1]: bad host name \"192.0.2.1.\": " IP_WHY },
+	{ "clusters = ( { name = \"192.0.2.7.\"; members = ( { host = \"a.example\"; } ); } );",
+	  "t.conf:1: clusters[0].name: bad host name \"192.0.2.7.\": " IP_WHY },
+	{ "clusters = ( { name = \"c.example\";\n members = ( { host = \"198.51.100.1.\"; } ); } );",
+	  "t.conf:2: clusters[0].members[0].host: bad host \"198.51.100.1.\": " IP_WHY },
+	{ "routes = ( { domain = \"203.0.113.9.\"; hosts = ( { host = \"a.example\"; } ); } );",
+	  "t.conf:1: routes[0].domain: bad domain pattern \"203.0.113.9.\": " IP_WHY },
+	{ "routes = ( { domain = \"x.example\"; hosts = ( { host = \"203.0.113.9.\"; } ); } );",
+	  "t.conf:1: routes[0].hosts[0].host: bad host \"203.0.113.9.\": " IP_WHY },
+	{ "fallback_relays = [ \"relay.example\", \"192.0.2.25.\" ];",
+	  "t.conf:1: fallback_relays[1]: bad host \"192.0.2.25.\": " IP_WHY },
+	{ "milter = { rewrite_local = \"192.0.2.1.\"; };",
+	  "t.conf:1: milter.rewrite_local: bad host name \"192.0.2.1.\": " IP_WHY },
+};
+
 static const struct error_case bad_addresses[] = {
 	{ "self = { addresses = [ \"192.0.2.1\", \"192.0.2.300\" ]; };",
 	  "t.conf:1: self.addresses[1]: bad IP address \"192.0.2.300\"" },
@@ -783,6 +804,7 @@ ERROR_TEST(test_wrong_type_says_expected_and_found, wrong_types)
 ERROR_TEST(test_number_out_of_range_gives_the_range, out_of_range)
 ERROR_TEST(test_bad_name_says_why, bad_names)
 ERROR_TEST(test_bad_address_or_cidr_is_refused, bad_addresses)
+ERROR_TEST(test_address_with_trailing_dot_is_not_a_name, addresses_as_names)
 ERROR_TEST(test_duplicates_are_refused_after_normalising, duplicates)
 ERROR_TEST(test_cluster_and_route_need_their_parts, missing_parts)
 ERROR_TEST(test_choice_outside_the_set_is_refused, bad_choices)
@@ -827,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_number_out_of_range_gives_the_range),
 		cmocka_unit_test(test_bad_name_says_why),
 		cmocka_unit_test(test_bad_address_or_cidr_is_refused),
+		cmocka_unit_test(test_address_with_trailing_dot_is_not_a_name),
 		cmocka_unit_test(test_duplicates_are_refused_after_normalising),
 		cmocka_unit_test(test_cluster_and_route_need_their_parts),
 		cmocka_unit_test(test_choice_outside_the_set_is_refused),

@@ -212,6 +212,129 @@ static void test_config_missing_or_not_a_file_is_refused(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
+/* ---- daemon_check_config_files: @include and directories ---- */
+
+/* dir/top.conf (0600) including dir/sub/inc.conf through line 3. */
+static void write_include_tree(struct fixture *f, const char *inc_text, mode_t inc_mode)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/sub", f->dir);
+	assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/top.conf", f->dir);
+	write_file(path, "# top\n/* @include \"sub/not-read.conf\" */\n@include \"sub/inc.conf\"\n",
+		   0600);
+	snprintf(path, sizeof(path), "%s/sub/inc.conf", f->dir);
+	write_file(path, inc_text, inc_mode);
+}
+
+static int check_files(struct fixture *f, char *err, size_t errlen)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/top.conf", f->dir);
+	return daemon_check_config_files(path, err, errlen);
+}
+
+/* A safe include, and an include loop (it ends where libconfig stops and
+ * refuses the file itself). */
+static void test_safe_includes_are_fine(void **state)
+{
+	static const char *const included[] = { "user = \"root\";\n", "@include \"sub/inc.conf\"\n" };
+	struct fixture *f = *state;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(included) / sizeof(included[0]); i++) {
+		write_include_tree(f, included[i], 0644);
+		assert_int_equal(check_files(f, err, sizeof(err)), 0);
+	}
+}
+
+/* Nested names are relative to the top file's directory, as libconfig 1.5 opens them. */
+static void test_nested_include_is_checked_too(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], path[192], want[512];
+
+	write_include_tree(f, "\n  @include \"deep \\\"q\\\".conf\" # quoted\n", 0644);
+	snprintf(path, sizeof(path), "%s/deep \"q\".conf", f->dir);
+	write_file(path, "", 0664);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/sub/inc.conf:2: @include \"deep \"q\".conf\": %s: "
+		 "writable by its group (mode 0664)", f->dir, path);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("got \"%s\"", err);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), 0);
+}
+
+/* Refusals, word for word; DIR stands for the fixture's directory. */
+static const struct include_refusal {
+	const char *included;	/* the text of sub/inc.conf */
+	mode_t mode;		/* and its mode */
+	const char *want;
+} include_refusals[] = {
+	{ "user = \"root\";\n", 0666,
+	  "DIR/top.conf:3: @include \"sub/inc.conf\": DIR/sub/inc.conf: writable by others "
+	  "(mode 0666): refusing it; chmod go-w DIR/sub/inc.conf" },
+	{ "@include \"nowhere.conf\"\n", 0644,
+	  "DIR/sub/inc.conf:1: @include \"nowhere.conf\": DIR/nowhere.conf: cannot open: "
+	  "No such file or directory" },
+};
+
+/* template with every "DIR" replaced by dir. */
+static void expand_dir(const char *template, const char *dir, char *out, size_t len)
+{
+	const char *mark;
+	size_t used = 0;
+
+	while ((mark = strstr(template, "DIR")) != NULL && used < len) {
+		used += (size_t)snprintf(out + used, len - used, "%.*s%s", (int)(mark - template),
+					 template, dir);
+		template = mark + 3;
+	}
+	if (used < len)
+		snprintf(out + used, len - used, "%s", template);
+}
+
+static void test_unsafe_or_missing_include_is_refused_with_its_line(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], want[512];
+
+	for (size_t i = 0; i < sizeof(include_refusals) / sizeof(include_refusals[0]); i++) {
+		write_include_tree(f, include_refusals[i].included, include_refusals[i].mode);
+		assert_int_equal(check_files(f, err, sizeof(err)), -1);
+		expand_dir(include_refusals[i].want, f->dir, want, sizeof(want));
+		assert_string_equal(err, want);
+	}
+}
+
+static void test_config_dir_writable_by_others_is_refused_unless_sticky(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], sub[192];
+
+	write_include_tree(f, "", 0644);
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	assert_int_equal(chmod(sub, 0777), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "top.conf:3: @include \"sub/inc.conf\": "));
+	assert_non_null(strstr(err, "/sub is writable by others (mode 0777), not sticky"));
+	assert_int_equal(chmod(sub, 01777), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), 0);
+	assert_int_equal(chmod(sub, 0775), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/sub is writable by its group (mode 0775), not sticky"));
+	assert_int_equal(chmod(sub, 0755), 0);
+	/* The top file's own directory. */
+	assert_int_equal(chmod(f->dir, 0757), 0);
+	assert_int_equal(check_files(f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/top.conf: directory "));
+	assert_non_null(strstr(err, "is writable by others (mode 0757), not sticky"));
+	assert_int_equal(chmod(f->dir, 0700), 0);
+}
+
 /* ---- daemon_check_socket_dir ---- */
 
 static void check_socket_dir(struct fixture *f, mode_t mode, int want)
@@ -512,6 +635,10 @@ int main(void)
 		T(test_config_writable_by_others_or_group_is_refused),
 		T(test_config_owned_by_someone_else_is_refused),
 		T(test_config_missing_or_not_a_file_is_refused),
+		T(test_safe_includes_are_fine),
+		T(test_unsafe_or_missing_include_is_refused_with_its_line),
+		T(test_nested_include_is_checked_too),
+		T(test_config_dir_writable_by_others_is_refused_unless_sticky),
 		T(test_socket_dir_writable_by_others_is_refused_unless_sticky),
 		T(test_socket_dir_check_ignores_inet_and_disabled_doors),
 		T(test_missing_file_dir_is_checked_or_created_one_level),

@@ -71,6 +71,13 @@ bool cidr_contains(const struct mx_cidr *cidr, const struct mx_addr *addr);
  */
 int domain_normalize(const char *in, size_t len, char *out, const char **why);
 
+/*
+ * A host name as a configuration or an option gives it: domain_normalize(),
+ * then refused if the normalised name is an IP address ("192.0.2.1." is
+ * one too). 0, or -1 with *why set.
+ */
+int host_name_normalize(const char *in, size_t len, char *out, const char **why);
+
 enum recipient_kind {
 	RECIPIENT_DOMAIN,	/* user@example.org or a bare domain */
 	RECIPIENT_LITERAL,	/* user@[192.0.2.1] or user@[IPv6:2001:db8::1] */

@@ -38,6 +38,10 @@ int daemon_find_user(const struct daemon_settings *settings, const char *file,
 /* The configuration must be a regular file owned by root or by us and
  * writable by nobody else (not by its group, not by others). */
 int daemon_check_config_file(const char *path, char *err, size_t errlen);
+/* The same for every file it @includes (errors "FILE:LINE: @include ..."),
+ * and no file's directory may be writable by its group or others unless it
+ * is sticky. */
+int daemon_check_config_files(const char *path, char *err, size_t errlen);
 /* A unix socket's directory must exist and not be writable by others,
  * unless it is sticky. No-op for inet sockets and disabled doors. */
 int daemon_check_socket_dir(const struct door_socket *socket, const char *what, char *err,
