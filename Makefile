@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # mxpath - delivery routing for Postfix and sendmail (plain GNU make)
 #
 #   make             build everything into build/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.c - the process's one log sink: stderr (foreground) or syslog (mail)
  *

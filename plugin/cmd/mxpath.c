@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mxpath.c - the admin command: show a route, check a configuration
  *
@@ -42,7 +43,6 @@
 
 #define EXIT_REJECT 1
 #define HELP_SHOWN (-1)		/* route_parse_options(): --help printed, exit 0 */
-#define DNS_OPTION_MAX 4096
 
 enum { OPT_DNS = 256, OPT_SELF, OPT_SELF_ADDRESS, OPT_NO_AUTO_SELF, OPT_JSON, OPT_REPEAT_AFTER,
        OPT_SOCKET, OPT_HELP };
@@ -407,45 +407,22 @@ static int policy_apply_route_options(struct policy *policy, const struct route_
 	return EX_OK;
 }
 
-/*
- * --dns a,b: the list goes through the configuration loader as
- * dns.servers, so it is checked and normalised exactly as in a file.
- */
+/* --dns a,b: checked and normalised by the loader's server-list parser. */
 static int policy_set_dns(struct policy *policy, const char *list)
 {
-	char text[DNS_OPTION_MAX], err[CONFIG_ERROR_MAX];
-	struct policy *parsed = NULL;
-	size_t used;
-	const char *p;
+	char err[CONFIG_ERROR_MAX];
+	char **servers;
+	size_t n;
 
-	used = (size_t)snprintf(text, sizeof(text), "dns = { servers = [ \"");
-	for (p = list; *p != '\0' && used < sizeof(text) - 16; p++) {
-		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) {
-			fprintf(stderr, "mxpath: --dns: bad character in \"%s\"\n", list);
-			return -1;
-		}
-		if (*p == ',')
-			used += (size_t)snprintf(text + used, sizeof(text) - used, "\", \"");
-		else
-			text[used++] = *p;
-	}
-	if (*p != '\0') {
-		fprintf(stderr, "mxpath: --dns: list too long\n");
-		return -1;
-	}
-	snprintf(text + used, sizeof(text) - used, "\" ]; };");
-	if (config_load_string(text, "--dns", &parsed, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mxpath: %s\n", err);
+	if (config_parse_servers(list, &servers, &n, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxpath: --dns: %s\n", err);
 		return -1;
 	}
 	for (size_t i = 0; i < policy->dns.n_servers; i++)
 		free(policy->dns.servers[i]);
 	free(policy->dns.servers);
-	policy->dns.servers = parsed->dns.servers;
-	policy->dns.n_servers = parsed->dns.n_servers;
-	parsed->dns.servers = NULL;
-	parsed->dns.n_servers = 0;
-	policy_unref(&parsed);
+	policy->dns.servers = servers;
+	policy->dns.n_servers = n;
 	return 0;
 }
 

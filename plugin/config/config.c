@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.c - load a configuration file (libconfig syntax) into a policy
  *
@@ -98,6 +99,9 @@ static int string_list_add(struct loader *ld, const config_setting_t *s, const c
 			   struct string_list *list);
 static int string_list_reset(const config_setting_t *s, struct string_list *list);
 static void strings_free(char ***items, size_t *n);
+static bool strings_contain(char *const *items, size_t n, const char *text);
+static int server_list_add(const char *text, size_t len, char ***servers, size_t *n,
+			   char *err, size_t errlen);
 static int count_strings(const config_setting_t *s);
 
 static int name_normalize(const char *text, char *out, const char **why);
@@ -915,13 +919,18 @@ static int string_list_reset(const config_setting_t *s, struct string_list *list
 static int string_list_add(struct loader *ld, const config_setting_t *s, const char *text,
 			   struct string_list *list)
 {
-	size_t i;
-
-	for (i = 0; i < *list->n; i++)
-		if (strcmp((*list->items)[i], text) == 0)
-			return load_fail(ld, s, "duplicate %s \"%s\"", list->what, text);
+	if (strings_contain(*list->items, *list->n, text))
+		return load_fail(ld, s, "duplicate %s \"%s\"", list->what, text);
 	(*list->items)[(*list->n)++] = xstrdup(text);
 	return 0;
+}
+
+static bool strings_contain(char *const *items, size_t n, const char *text)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(items[i], text) == 0)
+			return true;
+	return false;
 }
 
 static int add_name(struct loader *ld, const config_setting_t *s, const char *text, void *ctx)
@@ -974,6 +983,49 @@ static int add_server(struct loader *ld, const config_setting_t *s, const char *
 	if (server_normalize(text, server, sizeof(server), &why) != 0)
 		return load_fail(ld, s, "bad DNS server \"%s\": %s", text, why);
 	return string_list_add(ld, s, server, ctx);
+}
+
+int config_parse_servers(const char *list, char ***servers, size_t *n, char *err, size_t errlen)
+{
+	const char *item = list, *comma;
+
+	*servers = NULL;
+	*n = 0;
+	do {
+		comma = strchr(item, ',');
+		if (server_list_add(item, comma ? (size_t)(comma - item) : strlen(item), servers, n,
+				    err, errlen) != 0) {
+			strings_free(servers, n);
+			return -1;
+		}
+		item = comma + 1;
+	} while (comma != NULL);
+	return 0;
+}
+
+/* One item of config_parse_servers(): checked as in a file, no duplicate. */
+static int server_list_add(const char *text, size_t len, char ***servers, size_t *n,
+			   char *err, size_t errlen)
+{
+	char item[SERVER_TEXT_MAX], server[SERVER_TEXT_MAX];
+	const char *why = "too long";
+
+	if (len < sizeof(item)) {
+		memcpy(item, text, len);
+		item[len] = '\0';
+		if (server_normalize(item, server, sizeof(server), &why) == 0) {
+			if (strings_contain(*servers, *n, server)) {
+				snprintf(err, errlen, "duplicate server \"%s\"", server);
+				return -1;
+			}
+			*servers = xreallocarray(*servers, *n + 1, sizeof(**servers));
+			(*servers)[(*n)++] = xstrdup(server);
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "bad DNS server \"%.*s\": %s", (int)(len > 64 ? 64 : len), text,
+		 why);
+	return -1;
 }
 
 /* "ADDR", "ADDR:PORT", "IPV6", "[IPV6]:PORT" (normalised). */

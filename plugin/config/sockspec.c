@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sockspec.c - parse, check and apply socket specs for every door
  *

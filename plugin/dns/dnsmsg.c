@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dnsmsg.c - turn a raw DNS response into a struct dns_answer
  *

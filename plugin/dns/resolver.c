@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * resolver.c - DNS questions over c-ares, driven by the event loop
  *

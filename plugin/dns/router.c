@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * router.c - decide routes with live DNS: the engine, the cache, the resolver
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * format.c - socketmap answers: what a key means per map, and the reply text
  *
@@ -17,6 +18,7 @@
 #include "mxpath/engine/address.h"
 #include "mxpath/engine/idna.h"
 #include "mxpath/doors/format.h"
+#include "mxpath/doors/present.h"
 
 /* "[" + "ipv6:" + address or name + "]" + ":65535" */
 #define ITEM_MAX (MX_NAME_BUF + 16)
@@ -121,7 +123,7 @@ static enum format_step request_unknown_map(const char *name, size_t len,
 {
 	char clean[64];
 
-	format_sanitize(clean, sizeof(clean), name, len, false);
+	present_sanitize(clean, sizeof(clean), name, len, 0);
 	answer3(reply, FORMAT_PERM, "PERM unknown map ", clean, "");
 	reply->reason = "unknown map";
 	return FORMAT_ANSWERED;
@@ -368,8 +370,8 @@ static void route_reject(const struct map_syntax *syntax, const struct route *ro
 	char text[ROUTE_TEXT_MAX], status[48];
 	const struct smtp_reply *smtp = &route->reply;
 
-	format_sanitize(text, sizeof(text), smtp->text, strnlen(smtp->text, sizeof(smtp->text)),
-			true);
+	present_sanitize(text, sizeof(text), smtp->text, strnlen(smtp->text, sizeof(smtp->text)),
+			 PRESENT_KEEP_SPACE);
 	if (syntax == &map_syntax[FORMAT_MAP_MAILERTABLE])
 		snprintf(status, sizeof(status), "%s:%d ", status_or(smtp->status, "5.0.0"),
 			 code_or(smtp->code, 500, 550));
@@ -384,8 +386,8 @@ static void route_tempfail(const struct route *route, struct format_reply *reply
 	char text[ROUTE_TEXT_MAX];
 	const struct smtp_reply *smtp = &route->reply;
 
-	format_sanitize(text, sizeof(text), smtp->text, strnlen(smtp->text, sizeof(smtp->text)),
-			true);
+	present_sanitize(text, sizeof(text), smtp->text, strnlen(smtp->text, sizeof(smtp->text)),
+			 PRESENT_KEEP_SPACE);
 	answer3(reply, FORMAT_TEMPFAIL, "TEMP ", text_or(text, "temporary failure"), "");
 }
 
@@ -422,24 +424,6 @@ const char *format_outcome_name(enum format_outcome outcome)
 {
 	return (unsigned)outcome < MX_ARRAY_LEN(outcome_names) ? outcome_names[outcome]
 							      : "unknown";
-}
-
-size_t format_sanitize(char *dst, size_t cap, const char *src, size_t len, bool keep_space)
-{
-	size_t i, n = 0;
-
-	if (cap == 0)
-		return 0;
-	for (i = 0; i < len && n < cap - 1; i++) {
-		char c = src[i];
-
-		/* printable ASCII only: 0x20 .. 0x7e */
-		if (c < ' ' || c > '~' || (c == ' ' && !keep_space))
-			c = '?';
-		dst[n++] = c;
-	}
-	dst[n] = '\0';
-	return n;
 }
 
 /* Starts the reply over with text; reason is for the log. */

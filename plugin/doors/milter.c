@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * milter.c - the milter door: RCPT-time verdicts and envelope rewriting
  *
@@ -60,6 +61,7 @@
 #include "mxpath/base/common.h"
 #include "mxpath/config/sockspec.h"
 #include "mxpath/doors/milter.h"
+#include "mxpath/doors/present.h"
 #include "mxpath/engine/policy.h"
 #include "mxpath/engine/route.h"
 #include "mxpath/dns/router.h"
@@ -74,6 +76,8 @@
 /* A route not found by then is a 451: Postfix's milter_command_timeout
  * (30 s) and sendmail's T=R (30 s in README) would otherwise expire first. */
 #define MILTER_DECIDE_MS 25000
+/* Text from the network in logs, replies, the header: controls become '?'. */
+#define MILTER_PRINTABLE (PRESENT_KEEP_SPACE | PRESENT_KEEP_8BIT)
 #define MILTER_DEFAULT_TEMP_TEXT "Temporary failure looking up the recipient's route"
 
 /* What rewriting needs from the MTA; ADDRCPT_PAR stands in for ADDRCPT. */
@@ -151,7 +155,6 @@ static void rcpt_entry_clear(struct rcpt_entry *e);
 
 static sfsistat verdict_apply(SMFICTX *ctx, const struct route *route, bool enforce);
 static void reply_set(SMFICTX *ctx, int code, const char *status, const char *text);
-static void hops_format(const struct route *route, char *buf, size_t len);
 static void decision_log(SMFICTX *ctx, const struct session *s, const char *rcpt,
 			 const struct route *route, bool replied);
 
@@ -160,7 +163,6 @@ static void eom_rewrite(SMFICTX *ctx, struct session *s);
 static void trace_add_entry(struct trace *t, const struct rcpt_entry *e);
 static void trace_add(struct trace *t, const char *token, bool space);
 
-static void text_copy_printable(char *dst, size_t size, const char *src, bool no_percent);
 static void stat_add(atomic_uint_fast64_t *counter);
 
 static struct smfiDesc milter_desc = {
@@ -387,8 +389,11 @@ static sfsistat milter_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_CONTINUE;
 	}
 	if (!callback_enter()) {
+		struct smtp_reply reply;
+
 		callback_leave();
-		reply_set(ctx, 451, "4.3.2", "Service shutting down");
+		smtp_reply_set(&reply, REPLY_STOPPING, "Service shutting down");
+		reply_set(ctx, reply.code, reply.status, reply.text);
 		return SMFIS_TEMPFAIL;
 	}
 	if (s->policy == NULL)
@@ -676,7 +681,7 @@ static void rcpt_record(struct session *s, SMFICTX *ctx, char **argv,
 	if (policy->milter.trace_header && route->n_hops > 0) {
 		char hops[MILTER_TRACE_MAX];
 
-		hops_format(route, hops, sizeof(hops));
+		present_hops(route, hops, sizeof(hops));
 		e->hops = xstrdup(hops);
 	}
 }
@@ -728,34 +733,13 @@ static void reply_set(SMFICTX *ctx, int code, const char *status, const char *te
 	char code_text[8], clean[ROUTE_TEXT_MAX];
 
 	snprintf(code_text, sizeof(code_text), "%d", code);
-	text_copy_printable(clean, sizeof(clean), text, true);
+	/* '%' too: sendmail reads it as a format escape in a milter reply. */
+	present_sanitize(clean, sizeof(clean), text, strlen(text),
+			 MILTER_PRINTABLE | PRESENT_NO_PERCENT);
 	if (smfi_setreply(ctx, code_text, *status != '\0' ? (char *)status : NULL,
 			  clean[0] != '\0' ? clean : NULL) == MI_FAILURE) {
 		stat_add(&stats.errors);
 		log_errx("milter: cannot set the reply \"%s %s %s\"", code_text, status, clean);
-	}
-}
-
-/* "a.example,b.example" in the route's order, truncated with "..."; "-" if none. */
-static void hops_format(const struct route *route, char *buf, size_t len)
-{
-	size_t used = 0;
-	unsigned i;
-
-	if (route->n_hops == 0) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	buf[0] = '\0';
-	for (i = 0; i < route->n_hops; i++) {
-		const char *host = route->hops[i].host;
-		size_t need = strlen(host) + (i > 0);
-
-		if (used + need + 4 > len) {
-			snprintf(buf + used, len - used, "%s...", i > 0 ? "," : "");
-			return;
-		}
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", i > 0 ? "," : "", host);
 	}
 }
 
@@ -768,8 +752,8 @@ static void decision_log(SMFICTX *ctx, const struct session *s, const char *rcpt
 	const struct smtp_reply *r = &route->reply;
 
 	/* From the network: no line breaks into the log. */
-	text_copy_printable(printable, sizeof(printable), rcpt, false);
-	hops_format(route, hops, sizeof(hops));
+	present_sanitize(printable, sizeof(printable), rcpt, strlen(rcpt), MILTER_PRINTABLE);
+	present_hops(route, hops, sizeof(hops));
 	if (r->code != 0)
 		snprintf(reply, sizeof(reply), "\"%d %s %s\"%s", r->code, r->status, r->text,
 			 replied ? "" : " (not enforced)");
@@ -852,7 +836,7 @@ static void trace_add_entry(struct trace *t, const struct rcpt_entry *e)
 
 	/* From the network, and an unroutable one may be here (reject_unroutable
 	 * off): no line breaks into the header. */
-	text_copy_printable(rcpt, sizeof(rcpt), e->original, false);
+	present_sanitize(rcpt, sizeof(rcpt), e->original, strlen(e->original), MILTER_PRINTABLE);
 	trace_add(t, rcpt, true);
 	trace_add(t, route_action_name(e->action), true);
 	snprintf(word, sizeof(word), "rule=%s", route_rule_name(e->rule));
@@ -895,22 +879,6 @@ static void trace_add(struct trace *t, const char *token, bool space)
 	memcpy(t->buf + t->len, token, n + 1);
 	t->len += n;
 	t->line += n;
-}
-
-/*
- * src into dst, truncated, with control characters (and '%', which
- * sendmail reads as a format escape in a milter reply) replaced by '?'.
- */
-static void text_copy_printable(char *dst, size_t size, const char *src, bool no_percent)
-{
-	size_t i;
-
-	for (i = 0; i < size - 1 && src[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = (char)(c < 0x20 || c == 0x7f || (no_percent && c == '%') ? '?' : c);
-	}
-	dst[i] = '\0';
 }
 
 static void stat_add(atomic_uint_fast64_t *counter)

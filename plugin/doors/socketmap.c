@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * socketmap.c - the socketmap door: Postfix transport_maps and sendmail
  * mailertable lookups over netstrings, served on the event loop
@@ -33,6 +34,7 @@
 #include "mxpath/base/common.h"
 #include "mxpath/doors/format.h"
 #include "mxpath/doors/netstring.h"
+#include "mxpath/doors/present.h"
 #include "mxpath/doors/socketmap.h"
 
 #define SWEEP_INTERVAL_MS 1000
@@ -43,7 +45,6 @@
 #define ORPHAN_REPLY_MAX 8192		/* answers sent while shutting down */
 #define LOG_KEY_MAX 256
 #define LOG_LIST_MAX 512
-#define LOG_LINE_MAX 2048		/* key, lists, reason and the fixed fields fit */
 
 enum take_stop { TAKE_MORE, TAKE_BUSY, TAKE_FULL, TAKE_BROKEN };
 
@@ -71,19 +72,6 @@ struct conn {
 };
 
 /* A list for the log ("a,b,c"), cut with "..." when it does not fit. */
-struct log_list {
-	char *buf;
-	size_t cap;
-	size_t len;
-	bool cut;
-};
-
-/* A log line under construction; text past the end is dropped. */
-struct log_line {
-	char buf[LOG_LINE_MAX];
-	size_t len;
-};
-
 struct socketmap {
 	struct evloop *loop;
 	struct router *router;
@@ -129,15 +117,6 @@ static void conn_close(struct conn *conn);
 static void conn_destroy(struct conn *conn);
 static void conn_orphan_answer(struct conn *conn, const struct route *route);
 static struct format_reply reply_init(char *buf, size_t cap);
-static void list_hops(const struct route *route, char *buf, size_t len);
-static void list_pruned(const struct route *route, char *buf, size_t len);
-static void list_append(struct log_list *list, const char *item, const char *tag);
-static void list_put(struct log_list *list, const char *text);
-static void line_put(struct log_line *line, const char *text);
-static void line_put_uint(struct log_line *line, unsigned long long value);
-static void line_field(struct log_line *line, const char *name, const char *value);
-static void line_field_uint(struct log_line *line, const char *name, unsigned long long value);
-static void line_field_quoted(struct log_line *line, const char *name, const char *value);
 
 struct socketmap *socketmap_new(struct evloop *loop, struct router *router, int listen_fd)
 {
@@ -623,7 +602,7 @@ static void conn_route_done(void *arg, const struct route *route)
 		return;
 	}
 	if (conn->fd < 0) {
-		format_sanitize(key, sizeof(key), conn->query.key, strlen(conn->query.key), false);
+		present_sanitize(key, sizeof(key), conn->query.key, strlen(conn->query.key), 0);
 		log_info("socketmap: conn=%u peer=%s map=%s key=%s action=%s: client gone, "
 			 "answer dropped", conn->id, conn->peer, format_map_name(conn->query.map),
 			 key, route_action_name(route->action));
@@ -666,36 +645,35 @@ static void conn_log(const struct conn *conn, const struct format_reply *reply,
 	char key[LOG_KEY_MAX], hops[LOG_LIST_MAX], pruned[LOG_LIST_MAX];
 	unsigned long long ms = clock_now_ms() - conn->started_ms;
 	const char *map = reply->outcome == FORMAT_PERM ? "-" : format_map_name(conn->query.map);
-	struct log_line line;
+	struct present_line line;
 
-	format_sanitize(key, sizeof(key), conn->query.key, strlen(conn->query.key), false);
-	line.len = 0;
-	line_put(&line, "socketmap:");
-	line_field_uint(&line, "conn", conn->id);
-	line_field(&line, "peer", conn->peer);
-	line_field(&line, "map", map);
+	present_sanitize(key, sizeof(key), conn->query.key, strlen(conn->query.key), 0);
+	present_line_start(&line, "socketmap:");
+	present_line_field_uint(&line, "conn", conn->id);
+	present_line_field(&line, "peer", conn->peer);
+	present_line_field(&line, "map", map);
 	if (route == NULL) {
-		line_field(&line, "key", key[0] != '\0' ? key : "-");
-		line_field(&line, "action", format_outcome_name(reply->outcome));
-		line_field_quoted(&line, "reason", reply->reason ? reply->reason : "");
-		line_field_uint(&line, "ms", ms);
+		present_line_field(&line, "key", key[0] != '\0' ? key : "-");
+		present_line_field(&line, "action", format_outcome_name(reply->outcome));
+		present_line_field_quoted(&line, "reason", reply->reason ? reply->reason : "");
+		present_line_field_uint(&line, "ms", ms);
 		log_info("%s", line.buf);
 		return;
 	}
-	list_hops(route, hops, sizeof(hops));
-	list_pruned(route, pruned, sizeof(pruned));
-	line_field(&line, "key", key);
-	line_field(&line, "action", format_outcome_name(reply->outcome));
-	line_field(&line, "rule", route_rule_name(route->rule));
-	line_field(&line, "hops", hops);
-	line_field(&line, "pruned", pruned);
-	line_field_uint(&line, "ttl", route->ttl);
-	line_field(&line, "cache", cache_state_name(route->cache));
-	line_field_uint(&line, "ms", ms);
+	present_hops(route, hops, sizeof(hops));
+	present_pruned(route, pruned, sizeof(pruned));
+	present_line_field(&line, "key", key);
+	present_line_field(&line, "action", format_outcome_name(reply->outcome));
+	present_line_field(&line, "rule", route_rule_name(route->rule));
+	present_line_field(&line, "hops", hops);
+	present_line_field(&line, "pruned", pruned);
+	present_line_field_uint(&line, "ttl", route->ttl);
+	present_line_field(&line, "cache", cache_state_name(route->cache));
+	present_line_field_uint(&line, "ms", ms);
 	if (reply->truncated)
-		line_field(&line, "truncated", "yes");
+		present_line_field(&line, "truncated", "yes");
 	if (reply->reason)
-		line_field_quoted(&line, "reason", reply->reason);
+		present_line_field_quoted(&line, "reason", reply->reason);
 	log_info("%s", line.buf);
 }
 
@@ -829,113 +807,4 @@ static struct format_reply reply_init(char *buf, size_t cap)
 	reply.cap = cap;
 	buf[0] = '\0';
 	return reply;
-}
-
-/* "a.example,b.example" or "-". */
-static void list_hops(const struct route *route, char *buf, size_t len)
-{
-	struct log_list list = { buf, len, 0, false };
-	unsigned i;
-
-	buf[0] = '\0';
-	for (i = 0; i < route->n_hops && i < ROUTE_HOPS_MAX; i++)
-		list_append(&list, route->hops[i].host, NULL);
-	if (list.len == 0)
-		list_put(&list, "-");
-}
-
-/* "mx1.example:self,mx2.example:worse_than_self" or "-". */
-static void list_pruned(const struct route *route, char *buf, size_t len)
-{
-	struct log_list list = { buf, len, 0, false };
-	unsigned i;
-
-	buf[0] = '\0';
-	for (i = 0; i < route->n_pruned && i < ROUTE_PRUNED_MAX; i++)
-		list_append(&list, route->pruned[i].host,
-			    prune_reason_name(route->pruned[i].reason));
-	if (list.len == 0)
-		list_put(&list, "-");
-}
-
-/* Appends ",item:tag" (tag may be NULL) while it fits; "..." marks the cut. */
-static void list_append(struct log_list *list, const char *item, const char *tag)
-{
-	size_t need = (list->len > 0) + strlen(item) + (tag != NULL ? 1 + strlen(tag) : 0);
-
-	if (list->cut || list->len + 4 > list->cap)
-		return;
-	if (list->len + need + 4 > list->cap) {
-		list_put(list, "...");
-		list->cut = true;
-		return;
-	}
-	if (list->len > 0)
-		list_put(list, ",");
-	list_put(list, item);
-	if (tag != NULL) {
-		list_put(list, ":");
-		list_put(list, tag);
-	}
-}
-
-/* The callers checked the room. */
-static void list_put(struct log_list *list, const char *text)
-{
-	size_t n = strlen(text);
-
-	memcpy(list->buf + list->len, text, n + 1);
-	list->len += n;
-}
-
-/* ---- the log line, without printf (one per decision) ---- */
-
-static void line_put(struct log_line *line, const char *text)
-{
-	size_t room = sizeof(line->buf) - 1 - line->len;
-	size_t n = strlen(text);
-
-	if (n > room)
-		n = room;
-	memcpy(line->buf + line->len, text, n);
-	line->len += n;
-	line->buf[line->len] = '\0';
-}
-
-static void line_put_uint(struct log_line *line, unsigned long long value)
-{
-	char digits[24], *p = digits + sizeof(digits) - 1;
-
-	*p = '\0';
-	do
-		*--p = (char)('0' + value % 10);
-	while ((value /= 10) != 0);
-	line_put(line, p);
-}
-
-/* " name=value" */
-static void line_field(struct log_line *line, const char *name, const char *value)
-{
-	line_put(line, " ");
-	line_put(line, name);
-	line_put(line, "=");
-	line_put(line, value);
-}
-
-static void line_field_uint(struct log_line *line, const char *name, unsigned long long value)
-{
-	line_put(line, " ");
-	line_put(line, name);
-	line_put(line, "=");
-	line_put_uint(line, value);
-}
-
-/* " name=\"value\"" */
-static void line_field_quoted(struct log_line *line, const char *name, const char *value)
-{
-	line_put(line, " ");
-	line_put(line, name);
-	line_put(line, "=\"");
-	line_put(line, value);
-	line_put(line, "\"");
 }

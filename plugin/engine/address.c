@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * address.c - parse and check IP addresses, CIDR blocks, domains, recipients
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dnsanswer.c - build, copy, measure and free DNS answers
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * idna.c - internationalized domain names: U-labels to A-labels
  *

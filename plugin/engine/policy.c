@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * policy.c - the loaded configuration: reference counts, lookups, teardown
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * route_order.c - a route's hop order, written down and followed again
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * evloop.c - the event loop: epoll watches, one-shot timers, posted tasks
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_coalesce.c - many concurrent cold decisions of one domain
  *

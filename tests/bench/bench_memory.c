@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_memory.c - resident memory of the cache holding N warm routes
  *

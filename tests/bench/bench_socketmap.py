@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """bench_socketmap.py - socketmap lookups/s and p99 latency: mxpathd against
 a do-nothing netstring server, at 1, 8 and 64 concurrent connections
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_world.h - a synthetic warm DNS world for the C benchmarks
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # mta-bench.sh - the Postfix rows of tests/bench/run-bench: milter, routing
 #
 # One private Postfix 3.7 (tests/lib/postfix.sh), one mxpathd with both

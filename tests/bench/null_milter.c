@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * null_milter.c - a do-nothing libmilter milter: the baseline that the
  * "milter" row of tests/bench/run-bench measures mxpathd's milter door

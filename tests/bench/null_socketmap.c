@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * null_socketmap.c - a do-nothing socketmap server: the baseline that
  * bench_socketmap.py measures mxpathd against

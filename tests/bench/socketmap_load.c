@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * socketmap_load.c - closed-loop load for a socketmap server, for
  * bench_socketmap.py

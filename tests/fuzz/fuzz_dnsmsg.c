@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_dnsmsg.c - libFuzzer harness for the DNS message parser
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_netstring.c - libFuzzer harness for the socketmap netstring codec
  *

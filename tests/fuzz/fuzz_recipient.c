@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_recipient.c - libFuzzer harness for recipients, domains and the route engine
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 20-dns-rules - the routing rules through real DNS: `mxpath route --json`
 # against NSD serving tests/zones (the seed examples and the edge cases),
 # with a configuration that names only that server.

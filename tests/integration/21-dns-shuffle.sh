@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 21-dns-shuffle - equal-preference exchangers are shuffled for every
 # decision, uniformly: one `mxpath route` invocation decides 600 copies of
 # an address, each on its own, and every order must show up about as often

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 22-dns-faults - DNS failures and resolver behaviour, against the
 # fault-injecting test server (tests/lib/dnsmock.py): SERVFAIL, REFUSED and
 # timeouts tempfail (exit 75), a truncated UDP answer is retried over TCP,

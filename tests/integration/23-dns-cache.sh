@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 23-dns-cache - the answer cache across decisions in one process: a hit
 # within the TTL, a new query once it expired, serve-stale (RFC 8767) when
 # the DNS server is gone. Uses the hidden `mxpath route --repeat-after MS`,

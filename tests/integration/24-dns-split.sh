@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 24-dns-split - a static route with its own DNS servers (split horizon):
 # the firewall of Example 18 routes .process.com through the inside view,
 # served by a second test server that answers differently from the public

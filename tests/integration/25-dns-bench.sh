@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 25-dns-bench - how fast routes are decided: a cold route to a domain with
 # three exchangers must cost two DNS round trips (the MX query, then every
 # address query at once), not one per exchanger; warm decisions come from

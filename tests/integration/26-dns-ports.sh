@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 26-dns-ports - RFC 5452 section 9.2: every DNS question leaves from a
 # source port of its own, as glibc's resolver does, so an off-path spoofer
 # must guess the port as well as the 16-bit ID. A burst of 500 lookups for

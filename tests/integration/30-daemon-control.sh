@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 30-daemon-control - the control socket: every connection gets the counters
 # in Prometheus text format (parsed here by the Prometheus client library's
 # own parser), with HELP and TYPE for every family, and counters that follow

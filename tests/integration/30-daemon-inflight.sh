@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 30-daemon-inflight - what happens to lookups waiting for DNS when the
 # daemon reloads or stops: a reload lets them finish on the policy they
 # started with (the next ones use the new one); a stop closes the doors at

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 30-daemon-milter - one process, both doors around one router: with the
 # milter door on, libmilter's smfi_main() runs in the main thread and owns
 # SIGTERM/SIGINT/SIGHUP (a stop), our signal thread still reloads on SIGUSR1,

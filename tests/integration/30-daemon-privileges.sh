@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 30-daemon-privileges - mxpathd gives up root for good (uid, gid, groups,
 # capabilities all gone), never stays root unless user = "root", and refuses
 # files and directories that others could tamper with: a configuration

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 30-daemon-reload - SIGUSR1 reloads the configuration: a changed policy
 # applies to the next lookups, a bad file is refused (logged as "reload
 # refused: FILE:LINE: message") while the running policy keeps serving,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 30-daemon-start - mxpathd's life cycle: -t on good and bad files, start and
 # stop by PID with the pid file and the sockets created and removed, socket
 # owner/group/mode, a stale socket replaced, a live one or a regular file

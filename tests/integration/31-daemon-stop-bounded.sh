@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 31-daemon-stop-bounded - a stop under load ends within the bound that
 # mxpathd(8) documents, and every client still waiting gets a temporary
 # failure, not a dropped connection: 10 milter sessions and 10 socketmap

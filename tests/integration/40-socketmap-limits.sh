@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 40-socketmap-limits.sh - the socketmap door under load and abuse: 64
 # concurrent connections, 1,000 idle ones while others are served, the
 # idle timeout, a client sending one byte per second, a client that never

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 40-socketmap-maps.sh - the socketmap door's answers, asked through Postfix's
 # own socketmap client (postmap -q), for the seed domains served by NSD:
 # Postfix transport and sendmail mailertable, every action, nexthop "name"

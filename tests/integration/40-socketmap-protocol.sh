@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 40-socketmap-protocol.sh - the socketmap door's netstring protocol, driven by
 # tests/lib/smclient.py: pipelining, requests split over many writes,
 # every class of malformed netstring (that connection closed, the daemon

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 45-hostile-input.sh - the bad inputs of issue 7 against a running mxpathd
 #
 # One daemon with both doors, whose only DNS server is a small hostile

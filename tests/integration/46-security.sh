@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 46-security.sh - what 30-daemon-privileges.sh and 30-daemon-reload.sh
 # leave out (issue 7): with all three doors on, every thread (libmilter's
 # too) runs without root, before and after a reload; each door's socket

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 47-backup-idn-bare.sh - issue 12 items 1, 4 and 5 through every door
 #
 # One mxpathd with both doors, self backup.edge.test, asking a dnsmock

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 50-milter-door.sh - the milter door of a real mxpathd, driven from the MTA side
 #
 # A loopback DNS server (tests/lib/dnsmock.py over tests/zones, SERVFAIL

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 50-milter-leaks.sh - 1,000 milter sessions against mxpathd leak nothing
 #
 # mxpathd runs under valgrind --leak-check=full (or, in a SANITIZE=1 build,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 70-postfix-reload - reload under traffic: while Postfix streams mail for
 # software.com through mxpathd's socketmap door, mxpathd gets SIGUSR1 with
 # a changed policy (the static route to mail.othercorp.com is gone, so the

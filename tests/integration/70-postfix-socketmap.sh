@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 70-postfix-socketmap - mxpathd's socketmap door as Postfix 3.7's
 # transport_maps, end to end: a private Postfix, mxpathd on the test DNS
 # (dnsmock serving tests/zones), one smtp-sink per mail exchanger on

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 75-sendmail-socketmap - mxpathd's socketmap door as sendmail 8.17's
 # mailertable (FEATURE(`mailertable', `socket unix:SOCK')), end to
 # end: the unpacked sendmail in its own namespace, mxpathd on the test DNS,

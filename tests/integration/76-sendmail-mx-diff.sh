@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 76-sendmail-mx-diff - mxpath's MX logic checked against sendmail 8.17's
 # own. NSD serves tests/zones/mxdiff.test.zone on port 53 of a loopback
 # address of its own; the unpacked sendmail (tests/lib/sendmail.sh, its own

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 80-milter-e2e-postfix - mxpathd's milter door as Postfix 3.7's
 # smtpd_milters, end to end, with Postfix routing by itself (no
 # transport_maps: its own MX lookups through the test DNS, exchangers on

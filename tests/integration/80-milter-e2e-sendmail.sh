@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 80-milter-e2e-sendmail - mxpathd's milter door as sendmail 8.17's
 # INPUT_MAIL_FILTER, end to end, with sendmail routing by itself (no
 # mailertable: its own MX lookups through the test DNS, exchangers on the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 83-postfix-idn-order-trace.sh - issue 12 items 4, 6 and 7 through Postfix
 #
 # A private Postfix 3.7 (smtputf8_enable = yes), first without mxpath

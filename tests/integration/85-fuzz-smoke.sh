@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 85-fuzz-smoke - the libFuzzer harnesses build, replay their committed
 # corpus without a crash (every file once: the regression run) and fuzz
 # for a few seconds each without a crash, leak or hang.

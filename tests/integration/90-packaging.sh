@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 90-packaging - the install story: man pages lint clean, the contrib
 # examples pass `mxpath check`; the README's Debian block, run verbatim,
 # builds and installs a .deb that holds the unit (enabled), the tmpfiles.d

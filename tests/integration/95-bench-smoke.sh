@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 95-bench-smoke - the performance suite still runs: `run-bench --smoke`
 # measures every row of `make bench` at a reduced size (no verdicts) and
 # must exit 0 and print the whole table, each row with a figure or with

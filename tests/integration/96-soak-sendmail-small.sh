@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 96-soak-sendmail-small - the fault soak of 96-soak-small through sendmail
 # 8.17 instead of Postfix: 300 messages over 59 domains, both of mxpathd's
 # doors wired as README says for sendmail (mailertable socket map without

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 96-soak-small - the fault soak (tests/soak/run-soak) in small: 300
 # messages over 59 domains, 10 new ones a second, through a real Postfix
 # with both of mxpathd's doors, while mxpathd's DNS server is stopped and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 97-demo - `make demo` (contrib/demo/run-demo) tells every story of the
 # seeds right. It must exit 0 within a minute, teardown included, print
 # the table, and leave nothing listening. Its results file (-o: one line

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # daemon.sh - start and stop mxpathd in integration tests (sourced, after tap.sh)
 #
 # Each instance NAME runs "$BUILD/mxpathd -f" in the foreground from its own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # dns.sh - loopback DNS servers for integration tests (sourced, after tap.sh)
 #
 # Every server listens on 127.0.0.1 on a free port, runs in the foreground

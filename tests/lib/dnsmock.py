@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """dnsmock - programmable authoritative DNS server for mxpath's tests.
 
 Run with /usr/bin/python3 (Debian's python3-dnslib). Loopback only.

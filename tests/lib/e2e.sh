@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e.sh - mxpathd's doors behind a real MTA, end to end (sourced, after tap.sh)
 #
 #   . "$MXPATH_ROOT/tests/lib/e2e.sh" postfix      (or sendmail)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """miltc.py - the MTA side of milter sessions, for what miltertest cannot show
 
 The exact SMTP reply on the wire, Postfix's local submission (port 0), the

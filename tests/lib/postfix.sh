@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # postfix.sh - a private Postfix 3.7 instance for the integration tests
 #
 # One instance per test script: its own config directory, queue and maillog

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # sendmail.sh - a private sendmail 8.17 instance for the integration tests
 #
 # Debian's sendmail conflicts with postfix as a package, so it is never

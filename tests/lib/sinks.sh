@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # sinks.sh - the shared part of the MTA bench: sinks, senders, waits
 #
 # Sourced by postfix.sh and sendmail.sh (and so by the integration tests,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """smclient.py - a socketmap test client (netstrings over unix or TCP sockets)
 
 Library (import it) and command line. SOCKET is "unix:/path", "/path",

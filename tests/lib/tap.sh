@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tap.sh - minimal test reporting for integration scripts (sourced)
 #   pass DESC / fail DESC         record a result
 #   check DESC CMD...             run CMD, pass if it exits 0

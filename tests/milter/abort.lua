@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- abort.lua - aborted transactions and several messages on one connection
 --
 -- Same daemon as rewrite.lua. Whatever a transaction recorded must not

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- common.lua - helpers shared by the milter door's miltertest scripts
 --
 -- Each script does:  dofile(MILTER_DIR .. "/common.lua")  and then

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- negotiate.lua - what the door asks of the MTA
 --
 -- Run against mxpathd with rewriting and the trace header on (ACTIONS=on)

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- rewrite.lua - envelope rewriting at end of message
 --
 -- Needs mxpathd with milter.rewrite_clusters on, milter.rewrite_local =

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- sessions.lua - many milter sessions in a row (the leak check's load)
 --
 -- COUNT sessions (default 200), each: connect, two messages, one refused

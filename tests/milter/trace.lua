@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- trace.lua - the X-MXPath header (milter.trace_header)
 --
 -- Same daemon as rewrite.lua. Routes used here are deterministic: one MX

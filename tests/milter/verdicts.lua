@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- verdicts.lua - RCPT-time verdicts of the milter door, one recipient at a
 -- time and mixed in one message
 --

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """soak_world.py - the world of the fault soak: exchangers, zone, policy, plan
 
 One place that says what the soak routes and where every message must end

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """stress-load.py - concurrent load on mxpathd's doors for the ThreadSanitizer run
 
 For SECONDS, MILTERS threads each run milter sessions (one recipient per

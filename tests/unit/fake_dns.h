@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fake_dns.h - a table-driven fake resolver and a seeded PRNG for engine tests
  *

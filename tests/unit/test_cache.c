@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_cache.c - the DNS answer cache: hits, TTLs, negative and failed
  * answers, serve-stale, LRU eviction, flush and statistics

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_config.c - configuration loading: every key, the defaults, and
  * one exact "FILE:LINE: key: message" per class of error
@@ -557,6 +558,48 @@ static void test_socket_specs_accepted(void **state)
 	}
 }
 
+/* mxpath route --dns: the list parsed by the loader's own server parser. */
+static void test_server_list_parses_like_dns_servers(void **state)
+{
+	static const struct {
+		const char *list;
+		const char *want;	/* joined by ' ', or the error */
+	} cases[] = {
+		{ "192.0.2.53", "192.0.2.53" },
+		{ "192.0.2.53:5353,2001:DB8::53,[2001:db8::54]:53",
+		  "192.0.2.53:5353 2001:db8::53 [2001:db8::54]:53" },
+		{ "192.0.2.53,,192.0.2.54",
+		  "bad DNS server \"\": expected ADDRESS, ADDRESS:PORT or [ADDRESS]:PORT" },
+		{ "192.0.2.53,", "bad DNS server \"\": expected ADDRESS, ADDRESS:PORT or [ADDRESS]:PORT" },
+		{ "ns.example", "bad DNS server \"ns.example\": not an IP address" },
+		{ "127.0.0.1:99999", "bad DNS server \"127.0.0.1:99999\": bad port: expected 1..65535" },
+		{ "192.0.2.53,192.0.2.53", "duplicate server \"192.0.2.53\"" },
+	};
+	char err[CONFIG_ERROR_MAX], got[CONFIG_ERROR_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < MX_ARRAY_LEN(cases); i++) {
+		char **servers = (char **)&servers;
+		size_t n = 99, used = 0;
+
+		got[0] = '\0';
+		if (config_parse_servers(cases[i].list, &servers, &n, err, sizeof(err)) != 0) {
+			assert_null(servers);
+			assert_int_equal(n, 0);
+			snprintf(got, sizeof(got), "%s", err);
+		}
+		for (size_t j = 0; j < n; j++) {
+			used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", j ? " " : "",
+						 servers[j]);
+			free(servers[j]);
+		}
+		if (n > 0)
+			free(servers);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].list, got, cases[i].want);
+	}
+}
+
 /* ---- errors: one row per class, with the exact message ---- */
 
 static const struct error_case syntax_errors[] = {
@@ -843,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_self_addresses_auto_or_list),
 		cmocka_unit_test(test_dns_server_forms_are_normalised),
 		cmocka_unit_test(test_socket_specs_accepted),
+		cmocka_unit_test(test_server_list_parses_like_dns_servers),
 		cmocka_unit_test(test_syntax_error_gives_line),
 		cmocka_unit_test(test_unknown_key_is_named_with_its_path),
 		cmocka_unit_test(test_wrong_type_says_expected_and_found),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_control.c - the control socket: a real loop and router answering a
  * client, and the client's limits against servers that misbehave

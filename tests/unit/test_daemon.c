@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_daemon.c - the daemon's process chores: who it runs as, files it
  * refuses, the pid file, detaching, dropping root, what needs a restart

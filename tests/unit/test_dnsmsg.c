@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_dnsmsg.c - dnsmsg_parse against hand-built DNS messages
  *
  * A tiny packet builder writes wire-format responses (with or without
  * compression, well formed or broken on purpose); each test checks the
- * answer dnsmsg_parse makes of one of them.
+ * answer dnsmsg_parse makes of one of them: parse_answer() its status,
+ * record count and TTL (always all three), assert_cname() its CNAME end,
+ * assert_status() the status alone.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -48,10 +51,16 @@ static void pkt_a(struct pkt *p, const char *owner, uint32_t ttl, const char *ad
 static void pkt_aaaa(struct pkt *p, const char *owner, uint32_t ttl, const char *addr);
 static void pkt_cname(struct pkt *p, const char *owner, uint32_t ttl, const char *target);
 static void pkt_soa(struct pkt *p, const char *owner, uint32_t ttl, uint32_t minimum);
+static void pkt_soa_authority(struct pkt *p, const char *zone, uint32_t ttl, uint32_t minimum);
+static void pkt_mx_compressed(struct pkt *p, uint32_t ttl, unsigned pref, const char *label);
 static struct dns_answer *pkt_parse(const struct pkt *p, const char *qname,
 				    enum dns_type type);
 static void assert_status(const struct pkt *p, const char *qname, enum dns_type type,
 			  enum dns_status status);
+static struct dns_answer *parse_answer(const struct pkt *p, const char *qname,
+				       enum dns_type type, enum dns_status status, size_t n,
+				       uint32_t ttl);
+static void assert_cname(const struct dns_answer *a, const char *cname, bool pending);
 static void assert_mx(const struct dns_answer *a, size_t i, unsigned pref, const char *host);
 static void assert_addr(const struct dns_answer *a, size_t i, const char *text);
 
@@ -191,6 +200,34 @@ static void pkt_soa(struct pkt *p, const char *owner, uint32_t ttl, uint32_t min
 	pkt_rr_end(p);
 }
 
+/* The SOA of a negative answer, in the authority section. */
+static void pkt_soa_authority(struct pkt *p, const char *zone, uint32_t ttl, uint32_t minimum)
+{
+	p->section = SEC_NS;
+	pkt_soa(p, zone, ttl, minimum);
+}
+
+/* An MX record owned by the question's name, exchange "label.<qname>",
+ * both names compressed to pointers at the question. */
+static void pkt_mx_compressed(struct pkt *p, uint32_t ttl, unsigned pref, const char *label)
+{
+	size_t len = strlen(label);
+
+	pkt_count(p);
+	pkt_pointer(p, PKT_QNAME_AT);
+	pkt_u16(p, T_MX);
+	pkt_u16(p, C_IN);
+	pkt_u32(p, ttl);
+	p->rdlength_at = p->len;
+	pkt_u16(p, 0);
+	pkt_u16(p, pref);
+	pkt_u8(p, (unsigned)len);
+	for (size_t k = 0; k < len; k++)
+		pkt_u8(p, (unsigned char)label[k]);
+	pkt_pointer(p, PKT_QNAME_AT);
+	pkt_rr_end(p);
+}
+
 static struct dns_answer *pkt_parse(const struct pkt *p, const char *qname,
 				    enum dns_type type)
 {
@@ -211,6 +248,30 @@ static void assert_status(const struct pkt *p, const char *qname, enum dns_type 
 		assert_int_equal(a->n, 0);
 	dns_answer_free(&a);
 	assert_null(a);
+}
+
+/* Parses and checks what every answer has: its status, record count and TTL. */
+static struct dns_answer *parse_answer(const struct pkt *p, const char *qname,
+				       enum dns_type type, enum dns_status status, size_t n,
+				       uint32_t ttl)
+{
+	struct dns_answer *a = pkt_parse(p, qname, type);
+
+	assert_string_equal(dns_status_name(a->status), dns_status_name(status));
+	assert_int_equal(a->n, n);
+	assert_int_equal(a->ttl, ttl);
+	return a;
+}
+
+/* The name the CNAME chain ends on (NULL: none) and whether its records
+ * are still to be asked for. */
+static void assert_cname(const struct dns_answer *a, const char *cname, bool pending)
+{
+	if (cname == NULL)
+		assert_null(a->cname);
+	else
+		assert_string_equal(a->cname, cname);
+	assert_int_equal(a->cname_pending, pending);
 }
 
 static void assert_mx(const struct dns_answer *a, size_t i, unsigned pref, const char *host)
@@ -244,15 +305,11 @@ static void test_mx_sorted_answer_keeps_order_and_min_ttl(void **state)
 	pkt_mx(&p, "example.org", 300, 10, "mx1.example.org");
 	pkt_mx(&p, "example.org", 200, 20, "mx2.example.org");
 	pkt_mx(&p, "example.org", 400, 30, "mx3.example.org");
-	a = pkt_parse(&p, "example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 3);
+	a = parse_answer(&p, "example.org", DNS_TYPE_MX, DNS_OK, 3, 200);
+	assert_cname(a, NULL, false);
 	assert_mx(a, 0, 10, "mx1.example.org");
 	assert_mx(a, 1, 20, "mx2.example.org");
 	assert_mx(a, 2, 30, "mx3.example.org");
-	assert_int_equal(a->ttl, 200);
-	assert_null(a->cname);
-	assert_false(a->cname_pending);
 	assert_false(a->truncated);
 	dns_answer_free(&a);
 }
@@ -268,8 +325,7 @@ static void test_mx_unsorted_answer_is_sorted_stably_by_pref(void **state)
 	pkt_mx(&p, "example.org", 300, 10, "a.example.org");
 	pkt_mx(&p, "example.org", 300, 20, "b.example.org");
 	pkt_mx(&p, "example.org", 300, 10, "d.example.org");
-	a = pkt_parse(&p, "example.org", DNS_TYPE_MX);
-	assert_int_equal(a->n, 4);
+	a = parse_answer(&p, "example.org", DNS_TYPE_MX, DNS_OK, 4, 300);
 	assert_mx(a, 0, 10, "a.example.org");
 	assert_mx(a, 1, 10, "d.example.org");
 	assert_mx(a, 2, 20, "b.example.org");
@@ -284,22 +340,8 @@ static void test_mx_names_are_lowercased_and_decompressed(void **state)
 
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "Example.ORG", T_MX);
-	pkt_count(&p);
-	pkt_pointer(&p, PKT_QNAME_AT);
-	pkt_u16(&p, T_MX);
-	pkt_u16(&p, C_IN);
-	pkt_u32(&p, 60);
-	p.rdlength_at = p.len;
-	pkt_u16(&p, 0);
-	pkt_u16(&p, 5);
-	pkt_u8(&p, 2);
-	pkt_u8(&p, 'M');
-	pkt_u8(&p, 'X');
-	pkt_pointer(&p, PKT_QNAME_AT);
-	pkt_rr_end(&p);
-	a = pkt_parse(&p, "example.org.", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 1);
+	pkt_mx_compressed(&p, 60, 5, "MX");
+	a = parse_answer(&p, "example.org.", DNS_TYPE_MX, DNS_OK, 1, 60);
 	assert_mx(a, 0, 5, "mx.example.org");
 	dns_answer_free(&a);
 }
@@ -312,9 +354,7 @@ static void test_mx_null_mx_has_empty_host(void **state)
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "nullmx.example.org", T_MX);
 	pkt_mx(&p, "nullmx.example.org", 3600, 0, ".");
-	a = pkt_parse(&p, "nullmx.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 1);
+	a = parse_answer(&p, "nullmx.example.org", DNS_TYPE_MX, DNS_OK, 1, 3600);
 	assert_mx(a, 0, 0, "");
 	dns_answer_free(&a);
 }
@@ -331,23 +371,9 @@ static void test_mx_thousand_records_keep_best_64(void **state)
 		unsigned pref = (i * 7919) % 1000;	/* every value 0..999, shuffled */
 
 		snprintf(host, sizeof(host), "mx%u", pref);
-		pkt_count(&p);
-		pkt_pointer(&p, PKT_QNAME_AT);
-		pkt_u16(&p, T_MX);
-		pkt_u16(&p, C_IN);
-		pkt_u32(&p, 600);
-		p.rdlength_at = p.len;
-		pkt_u16(&p, 0);
-		pkt_u16(&p, pref);
-		pkt_u8(&p, (unsigned)strlen(host));
-		for (size_t k = 0; host[k] != '\0'; k++)
-			pkt_u8(&p, (unsigned char)host[k]);
-		pkt_pointer(&p, PKT_QNAME_AT);
-		pkt_rr_end(&p);
+		pkt_mx_compressed(&p, 600, pref, host);
 	}
-	a = pkt_parse(&p, "many.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, DNS_MX_MAX);
+	a = parse_answer(&p, "many.example.org", DNS_TYPE_MX, DNS_OK, DNS_MX_MAX, 600);
 	assert_true(a->truncated);
 	for (unsigned i = 0; i < DNS_MX_MAX; i++) {
 		snprintf(host, sizeof(host), "mx%u.many.example.org", i);
@@ -368,8 +394,7 @@ static void test_mx_equal_prefs_over_cap_keep_first_seen(void **state)
 		snprintf(host, sizeof(host), "mx%u.example.org", i);
 		pkt_mx(&p, "many.example.org", 600, 10, host);
 	}
-	a = pkt_parse(&p, "many.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->n, DNS_MX_MAX);
+	a = parse_answer(&p, "many.example.org", DNS_TYPE_MX, DNS_OK, DNS_MX_MAX, 600);
 	assert_true(a->truncated);
 	for (unsigned i = 0; i < DNS_MX_MAX; i++) {
 		snprintf(host, sizeof(host), "mx%u.example.org", i);
@@ -416,9 +441,7 @@ static void test_mx_exchange_not_a_host_name_is_skipped(void **state)
 	pkt_begin(&p, RC_NOERROR, "example.org", T_MX);
 	pkt_mx(&p, "example.org", 60, 10, "bad host.example.org");
 	pkt_mx(&p, "example.org", 60, 20, "mx2.example.org");
-	a = pkt_parse(&p, "example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 1);
+	a = parse_answer(&p, "example.org", DNS_TYPE_MX, DNS_OK, 1, 60);
 	assert_mx(a, 0, 20, "mx2.example.org");
 	dns_answer_free(&a);
 
@@ -439,13 +462,10 @@ static void test_a_records_keep_dns_order(void **state)
 	pkt_begin(&p, RC_NOERROR, "mx.example.org", T_A);
 	pkt_a(&p, "mx.example.org", 120, "192.0.2.9");
 	pkt_a(&p, "mx.example.org", 90, "192.0.2.1");
-	a = pkt_parse(&p, "mx.example.org", DNS_TYPE_A);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 2);
+	a = parse_answer(&p, "mx.example.org", DNS_TYPE_A, DNS_OK, 2, 90);
 	assert_int_equal(a->rr.addr[0].family, AF_INET);
 	assert_addr(a, 0, "192.0.2.9");
 	assert_addr(a, 1, "192.0.2.1");
-	assert_int_equal(a->ttl, 90);
 	dns_answer_free(&a);
 }
 
@@ -457,9 +477,7 @@ static void test_aaaa_records_are_parsed(void **state)
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "mx.example.org", T_AAAA);
 	pkt_aaaa(&p, "mx.example.org", 120, "2001:db8::25");
-	a = pkt_parse(&p, "mx.example.org", DNS_TYPE_AAAA);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 1);
+	a = parse_answer(&p, "mx.example.org", DNS_TYPE_AAAA, DNS_OK, 1, 120);
 	assert_int_equal(a->rr.addr[0].family, AF_INET6);
 	assert_addr(a, 0, "2001:db8::25");
 	dns_answer_free(&a);
@@ -477,8 +495,7 @@ static void test_a_more_than_cap_keeps_first_32(void **state)
 		snprintf(text, sizeof(text), "198.51.100.%u", 200 - i);
 		pkt_a(&p, "big.example.org", 60, text);
 	}
-	a = pkt_parse(&p, "big.example.org", DNS_TYPE_A);
-	assert_int_equal(a->n, DNS_ADDR_MAX);
+	a = parse_answer(&p, "big.example.org", DNS_TYPE_A, DNS_OK, DNS_ADDR_MAX, 60);
 	assert_true(a->truncated);
 	assert_addr(a, 0, "198.51.100.200");
 	assert_addr(a, DNS_ADDR_MAX - 1, "198.51.100.169");
@@ -523,11 +540,8 @@ static void test_wrong_types_classes_and_owners_are_ignored(void **state)
 	pkt_cname(&p, "example.org", 60, "chaos.example.org");
 	p.buf[p.rdlength_at - 5] = C_CH;
 	pkt_mx(&p, "example.org", 30, 10, "mx.example.org");
-	a = pkt_parse(&p, "example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 1);
+	a = parse_answer(&p, "example.org", DNS_TYPE_MX, DNS_OK, 1, 30);
 	assert_mx(a, 0, 10, "mx.example.org");
-	assert_int_equal(a->ttl, 30);
 	dns_answer_free(&a);
 
 	/* only records of other types: the name exists, no MX */
@@ -544,9 +558,7 @@ static void test_ttl_with_top_bit_set_reads_as_zero(void **state)
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "mx.example.org", T_A);
 	pkt_a(&p, "mx.example.org", 0x80000000u, "192.0.2.1");
-	a = pkt_parse(&p, "mx.example.org", DNS_TYPE_A);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->ttl, 0);
+	a = parse_answer(&p, "mx.example.org", DNS_TYPE_A, DNS_OK, 1, 0);
 	dns_answer_free(&a);
 }
 
@@ -559,22 +571,15 @@ static void test_nxdomain_takes_negative_ttl_from_soa(void **state)
 
 	(void)state;
 	pkt_begin(&p, RC_NXDOMAIN, "nope.example.org", T_MX);
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 3600, 300);
-	a = pkt_parse(&p, "nope.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_NXDOMAIN);
-	assert_int_equal(a->n, 0);
-	assert_int_equal(a->ttl, 300);
-	assert_null(a->cname);
+	pkt_soa_authority(&p, "example.org", 3600, 300);
+	a = parse_answer(&p, "nope.example.org", DNS_TYPE_MX, DNS_NXDOMAIN, 0, 300);
+	assert_cname(a, NULL, false);
 	dns_answer_free(&a);
 
 	/* the SOA's own TTL when it is the smaller */
 	pkt_begin(&p, RC_NXDOMAIN, "nope.example.org", T_MX);
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 120, 900);
-	a = pkt_parse(&p, "nope.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_NXDOMAIN);
-	assert_int_equal(a->ttl, 120);
+	pkt_soa_authority(&p, "example.org", 120, 900);
+	a = parse_answer(&p, "nope.example.org", DNS_TYPE_MX, DNS_NXDOMAIN, 0, 120);
 	dns_answer_free(&a);
 }
 
@@ -585,12 +590,8 @@ static void test_nodata_takes_negative_ttl_from_soa(void **state)
 
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "aonly.example.org", T_MX);
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 3600, 240);
-	a = pkt_parse(&p, "aonly.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_NODATA);
-	assert_int_equal(a->n, 0);
-	assert_int_equal(a->ttl, 240);
+	pkt_soa_authority(&p, "example.org", 3600, 240);
+	a = parse_answer(&p, "aonly.example.org", DNS_TYPE_MX, DNS_NODATA, 0, 240);
 	dns_answer_free(&a);
 }
 
@@ -601,18 +602,13 @@ static void test_nodata_without_soa_gets_default_ttl(void **state)
 
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "aonly.example.org", T_MX);
-	a = pkt_parse(&p, "aonly.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_NODATA);
-	assert_int_equal(a->ttl, 60);
+	a = parse_answer(&p, "aonly.example.org", DNS_TYPE_MX, DNS_NODATA, 0, 60);
 	dns_answer_free(&a);
 
 	/* an SOA of a zone that does not hold the name does not count */
 	pkt_begin(&p, RC_NOERROR, "aonly.example.org", T_MX);
-	p.section = SEC_NS;
-	pkt_soa(&p, "elsewhere.test", 3600, 7);
-	a = pkt_parse(&p, "aonly.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_NODATA);
-	assert_int_equal(a->ttl, 60);
+	pkt_soa_authority(&p, "elsewhere.test", 3600, 7);
+	a = parse_answer(&p, "aonly.example.org", DNS_TYPE_MX, DNS_NODATA, 0, 60);
 	dns_answer_free(&a);
 }
 
@@ -762,13 +758,9 @@ static void test_cname_chain_in_answer_is_followed(void **state)
 	pkt_cname(&p, "web.example.org", 500, "Host.Example.NET");
 	pkt_a(&p, "host.example.net", 100, "192.0.2.80");
 	pkt_a(&p, "web.example.org", 100, "192.0.2.99");	/* not at the end of the chain */
-	a = pkt_parse(&p, "www.example.org", DNS_TYPE_A);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 1);
+	a = parse_answer(&p, "www.example.org", DNS_TYPE_A, DNS_OK, 1, 50);
+	assert_cname(a, "host.example.net", false);
 	assert_addr(a, 0, "192.0.2.80");
-	assert_string_equal(a->cname, "host.example.net");
-	assert_false(a->cname_pending);
-	assert_int_equal(a->ttl, 50);
 	dns_answer_free(&a);
 }
 
@@ -782,11 +774,9 @@ static void test_cname_records_out_of_order_are_followed(void **state)
 	pkt_mx(&p, "real.example.org", 600, 10, "mx.example.org");
 	pkt_cname(&p, "mid.example.org", 600, "real.example.org");
 	pkt_cname(&p, "alias.example.org", 600, "mid.example.org");
-	a = pkt_parse(&p, "alias.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 1);
+	a = parse_answer(&p, "alias.example.org", DNS_TYPE_MX, DNS_OK, 1, 600);
+	assert_cname(a, "real.example.org", false);
 	assert_mx(a, 0, 10, "mx.example.org");
-	assert_string_equal(a->cname, "real.example.org");
 	dns_answer_free(&a);
 }
 
@@ -798,12 +788,8 @@ static void test_cname_without_target_records_is_pending(void **state)
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "alias.example.org", T_MX);
 	pkt_cname(&p, "alias.example.org", 77, "target.example.net");
-	a = pkt_parse(&p, "alias.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
-	assert_int_equal(a->n, 0);
-	assert_string_equal(a->cname, "target.example.net");
-	assert_true(a->cname_pending);
-	assert_int_equal(a->ttl, 77);
+	a = parse_answer(&p, "alias.example.org", DNS_TYPE_MX, DNS_OK, 0, 77);
+	assert_cname(a, "target.example.net", true);
 	dns_answer_free(&a);
 }
 
@@ -815,27 +801,20 @@ static void test_cname_to_nodata_with_soa_is_nodata(void **state)
 	(void)state;
 	pkt_begin(&p, RC_NOERROR, "alias.example.org", T_MX);
 	pkt_cname(&p, "alias.example.org", 900, "target.example.net");
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.net", 3600, 300);
-	a = pkt_parse(&p, "alias.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_NODATA);
-	assert_string_equal(a->cname, "target.example.net");
-	assert_false(a->cname_pending);
-	assert_int_equal(a->ttl, 300);
+	pkt_soa_authority(&p, "example.net", 3600, 300);
+	a = parse_answer(&p, "alias.example.org", DNS_TYPE_MX, DNS_NODATA, 0, 300);
+	assert_cname(a, "target.example.net", false);
 	dns_answer_free(&a);
 
 	/* an SOA of the alias's zone says nothing about the target */
 	pkt_begin(&p, RC_NOERROR, "alias.example.org", T_MX);
 	pkt_cname(&p, "alias.example.org", 900, "target.example.net");
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 3600, 300);
+	pkt_soa_authority(&p, "example.org", 3600, 300);
 	pkt_rr_begin(&p, "example.org", T_NS, 3600);
 	pkt_name(&p, "ns1.example.org");
 	pkt_rr_end(&p);
-	a = pkt_parse(&p, "alias.example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
-	assert_true(a->cname_pending);
-	assert_int_equal(a->ttl, 900);
+	a = parse_answer(&p, "alias.example.org", DNS_TYPE_MX, DNS_OK, 0, 900);
+	assert_cname(a, "target.example.net", true);
 	dns_answer_free(&a);
 }
 
@@ -847,13 +826,9 @@ static void test_cname_to_nxdomain_is_nxdomain_with_cname(void **state)
 	(void)state;
 	pkt_begin(&p, RC_NXDOMAIN, "alias.example.org", T_A);
 	pkt_cname(&p, "alias.example.org", 30, "gone.example.net");
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.net", 3600, 300);
-	a = pkt_parse(&p, "alias.example.org", DNS_TYPE_A);
-	assert_int_equal(a->status, DNS_NXDOMAIN);
-	assert_string_equal(a->cname, "gone.example.net");
-	assert_false(a->cname_pending);
-	assert_int_equal(a->ttl, 30);
+	pkt_soa_authority(&p, "example.net", 3600, 300);
+	a = parse_answer(&p, "alias.example.org", DNS_TYPE_A, DNS_NXDOMAIN, 0, 30);
+	assert_cname(a, "gone.example.net", false);
 	dns_answer_free(&a);
 }
 
@@ -1027,8 +1002,7 @@ static void test_name_over_253_octets_is_badanswer(void **state)
 	host[253] = '\0';
 	pkt_begin(&p, RC_NOERROR, "example.org", T_MX);
 	pkt_mx(&p, "example.org", 60, 10, host);
-	a = pkt_parse(&p, "example.org", DNS_TYPE_MX);
-	assert_int_equal(a->status, DNS_OK);
+	a = parse_answer(&p, "example.org", DNS_TYPE_MX, DNS_OK, 1, 60);
 	assert_int_equal(strlen(a->rr.mx[0].host), 253);
 	dns_answer_free(&a);
 
@@ -1066,8 +1040,7 @@ static void test_every_prefix_of_a_message_is_badanswer(void **state)
 	pkt_cname(&p, "alias.example.org", 60, "example.org");
 	pkt_mx(&p, "example.org", 60, 10, "mx1.example.org");
 	pkt_mx(&p, "example.org", 60, 20, "mx2.example.org");
-	p.section = SEC_NS;
-	pkt_soa(&p, "example.org", 60, 60);
+	pkt_soa_authority(&p, "example.org", 60, 60);
 	p.section = SEC_AR;
 	pkt_a(&p, "mx1.example.org", 60, "192.0.2.1");
 	assert_status(&p, "alias.example.org", DNS_TYPE_MX, DNS_OK);

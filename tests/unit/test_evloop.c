@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_evloop.c - the event loop: timers, fd watches, posted tasks, hooks,
  * stop, and the loop thread's log lines written once per iteration

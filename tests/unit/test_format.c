@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_format.c - socketmap answers: each action x each map x nexthop
  * name/address x port, what each key means (the sendmail dot keys,
@@ -266,48 +267,42 @@ static void test_local_reject_and_tempfail_answers_per_map(void **state)
 	}
 }
 
-static void test_tempfail_answer_is_the_engine_text(void **state)
+/* One reply of the engine through one map: the text as the MTA gets it. */
+static const struct reply_case {
+	const char *name;
+	enum route_action action;
+	int code;
+	const char *status;
+	const char *text;
+	enum format_map map;
+	const char *want;
+} reply_cases[] = {
+	{ "tempfail answer is the engine text", ROUTE_TEMPFAIL, 451, "4.4.3",
+	  "DNS lookup of example.org failed: timeout", T,
+	  "TEMP DNS lookup of example.org failed: timeout" },
+	{ "reply texts lose control characters", ROUTE_REJECT, 550, "5.1.2",
+	  "no such\r\ndomain\x7f \xc3\xa9", M, "OK error:5.1.2:550 no such??domain? ??" },
+	{ "reject with a 2xx code gets safe defaults", ROUTE_REJECT, 250, "2.0.0", "", M,
+	  "OK error:5.0.0:550 Recipient address rejected" },
+	{ "reject with a bad status gets 5.0.0", ROUTE_REJECT, 554, "5.4.6 x",
+	  "loops back to myself", T, "OK error:5.0.0 loops back to myself" },
+};
+
+static void test_reply_texts_per_map(void **state)
 {
-	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
 	struct policy *policy = policy_load("", "");
 	struct route route;
 
 	(void)state;
-	route_init(&route, ROUTE_TEMPFAIL);
-	route_set_reply(&route, 451, "4.4.3", "DNS lookup of example.org failed: timeout");
-	assert_string_equal(answer_of(policy, T, &route, &reply),
-			    "TEMP DNS lookup of example.org failed: timeout");
-	policy_unref(&policy);
-}
+	for (size_t i = 0; i < MX_ARRAY_LEN(reply_cases); i++) {
+		const struct reply_case *c = &reply_cases[i];
+		struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
 
-static void test_reply_texts_lose_control_characters(void **state)
-{
-	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
-	struct policy *policy = policy_load("", "");
-	struct route route;
-
-	(void)state;
-	route_init(&route, ROUTE_REJECT);
-	route_set_reply(&route, 550, "5.1.2", "no such\r\ndomain\x7f \xc3\xa9");
-	assert_string_equal(answer_of(policy, M, &route, &reply),
-			    "OK error:5.1.2:550 no such??domain? ??");
-	policy_unref(&policy);
-}
-
-static void test_reject_with_bad_status_or_code_gets_safe_defaults(void **state)
-{
-	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
-	struct policy *policy = policy_load("", "");
-	struct route route;
-
-	(void)state;
-	route_init(&route, ROUTE_REJECT);
-	route_set_reply(&route, 250, "2.0.0", "");
-	assert_string_equal(answer_of(policy, M, &route, &reply),
-			    "OK error:5.0.0:550 Recipient address rejected");
-	route_set_reply(&route, 554, "5.4.6 x", "loops back to myself");
-	assert_string_equal(answer_of(policy, T, &route, &reply),
-			    "OK error:5.0.0 loops back to myself");
+		route_init(&route, c->action);
+		route_set_reply(&route, c->code, c->status, c->text);
+		if (strcmp(answer_of(policy, c->map, &route, &reply), c->want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", c->name, reply.buf, c->want);
+	}
 	policy_unref(&policy);
 }
 
@@ -325,23 +320,29 @@ static void test_relay_without_hops_is_a_temporary_failure(void **state)
 	policy_unref(&policy);
 }
 
+/* Hop i's name: 246 octets of one letter, then ".NN.t" (251 in all). */
+static const char *long_hop_name(unsigned i)
+{
+	static char name[MX_NAME_MAX];
+
+	memset(name, 'a' + (char)(i % 26), 246);
+	snprintf(name + 246, sizeof(name) - 246, ".%02u.t", i);
+	return name;
+}
+
 /* 58 hops of 250-octet names cannot fit in 1,024 bytes: the list is cut
  * between two hosts and the reply stays well-formed. */
 static void test_long_host_list_is_cut_between_hosts(void **state)
 {
-	char small[FORMAT_REPLY_MIN], name[MX_NAME_MAX];
+	char small[FORMAT_REPLY_MIN];
 	struct format_reply reply = reply_new(small, sizeof(small));
 	struct policy *policy = policy_load("port = 2526;", "");
 	struct route route;
-	unsigned i;
 
 	(void)state;
 	route_init(&route, ROUTE_RELAY);
-	for (i = 0; i < ROUTE_HOPS_MAX; i++) {
-		memset(name, 'a' + (char)(i % 26), 246);
-		snprintf(name + 246, sizeof(name) - 246, ".%02u.t", i);
-		route_add_hop(&route, name, addrs_c);
-	}
+	for (unsigned i = 0; i < ROUTE_HOPS_MAX; i++)
+		route_add_hop(&route, long_hop_name(i), addrs_c);
 	answer_of(policy, T, &route, &reply);
 	assert_int_equal(reply.outcome, FORMAT_RELAY);
 	assert_true(reply.truncated);
@@ -389,7 +390,6 @@ static void test_biggest_possible_route_fits_the_reply_limit(void **state)
 {
 	static char addr_text[ROUTE_ADDRS_MAX][MX_ADDR_TEXT_MAX];
 	const char *addrs[3] = { NULL, NULL, NULL };
-	char name[MX_NAME_MAX];
 	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
 	struct policy *policy = policy_load("port = 65535; nexthop = \"address\";", "");
 	struct route route;
@@ -398,15 +398,13 @@ static void test_biggest_possible_route_fits_the_reply_limit(void **state)
 	(void)state;
 	route_init(&route, ROUTE_RELAY);
 	for (i = 0; i < ROUTE_HOPS_MAX; i++) {
-		memset(name, 'a' + (char)(i % 26), 246);
-		snprintf(name + 246, sizeof(name) - 246, ".%02u.t", i);
 		snprintf(addr_text[2 * i], MX_ADDR_TEXT_MAX, "2001:db8:ffff:ffff:ffff:ffff:ffff:%x",
 			 2 * i + 1);
 		snprintf(addr_text[2 * i + 1], MX_ADDR_TEXT_MAX,
 			 "2001:db8:ffff:ffff:ffff:ffff:ffff:%x", 2 * i + 2);
 		addrs[0] = addr_text[2 * i];
 		addrs[1] = addr_text[2 * i + 1];
-		route_add_hop(&route, name, addrs);
+		route_add_hop(&route, long_hop_name(i), addrs);
 	}
 	answer_of(policy, T, &route, &reply);
 	assert_int_equal(reply.outcome, FORMAT_RELAY);
@@ -550,21 +548,6 @@ static void test_overlong_key_is_not_found_and_kept_cut_for_the_log(void **state
 	policy_unref(&policy);
 }
 
-static void test_sanitize_replaces_controls_and_spaces_and_bounds(void **state)
-{
-	char out[8];
-
-	(void)state;
-	assert_int_equal(format_sanitize(out, sizeof(out), "a b\tc", 5, false), 5);
-	assert_string_equal(out, "a?b?c");
-	assert_int_equal(format_sanitize(out, sizeof(out), "a b", 3, true), 3);
-	assert_string_equal(out, "a b");
-	assert_int_equal(format_sanitize(out, sizeof(out), "0123456789", 10, true), 7);
-	assert_string_equal(out, "0123456");
-	assert_int_equal(format_sanitize(out, sizeof(out), "a\0b", 3, true), 3);
-	assert_string_equal(out, "a?b");
-}
-
 static void test_names_of_maps_and_outcomes(void **state)
 {
 	(void)state;
@@ -587,9 +570,7 @@ int main(void)
 		cmocka_unit_test(test_address_literal_hops_stay_literals),
 		cmocka_unit_test(test_address_mode_lists_a_shared_address_once),
 		cmocka_unit_test(test_local_reject_and_tempfail_answers_per_map),
-		cmocka_unit_test(test_tempfail_answer_is_the_engine_text),
-		cmocka_unit_test(test_reply_texts_lose_control_characters),
-		cmocka_unit_test(test_reject_with_bad_status_or_code_gets_safe_defaults),
+		cmocka_unit_test(test_reply_texts_per_map),
 		cmocka_unit_test(test_relay_without_hops_is_a_temporary_failure),
 		cmocka_unit_test(test_long_host_list_is_cut_between_hosts),
 		cmocka_unit_test(test_reply_uses_the_buffer_to_the_last_byte_and_no_further),
@@ -597,7 +578,6 @@ int main(void)
 		cmocka_unit_test(test_requests_are_answered_or_routed_per_map_and_default),
 		cmocka_unit_test(test_root_route_answers_every_dot_key),
 		cmocka_unit_test(test_overlong_key_is_not_found_and_kept_cut_for_the_log),
-		cmocka_unit_test(test_sanitize_replaces_controls_and_spaces_and_bounds),
 		cmocka_unit_test(test_names_of_maps_and_outcomes),
 	};
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_hop_memory.c - the milter's hop order, kept for the socketmap
  *

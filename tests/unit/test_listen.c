@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_listen.c - listening sockets: unix (stale files, access), inet, specs
  */

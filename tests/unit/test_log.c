@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_log.c - the log sink on stderr: the prefix, the level filter, and
  * lines held back by one thread until a flush

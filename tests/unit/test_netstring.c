@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_netstring.c - the netstring codec: every malformed class, partial
  * reads byte by byte, pipelining, limits, and the reply encoder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_route.c - the route engine against the seeds' examples and the rules
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_router.c - the router: passes, cache, coalescing, reload, other threads
  *

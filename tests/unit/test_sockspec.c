@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_sockspec.c - the one socket-spec grammar: forms accepted and
  * refused, libmilter's spelling, numeric and named owners applied

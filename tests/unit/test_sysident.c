@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_sysident.c - who "self" is: configured names and addresses, plus the
  * system's host name and interface addresses when self.addresses = "auto"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_udpsock.c - a source port per DNS question under c-ares 1.18: many
  * questions in flight leave from as many ports, each gets its answer, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.h - load and validate a configuration file (libconfig syntax)
  *
@@ -26,6 +27,14 @@ void config_settings_defaults(struct daemon_settings *settings);	/* clear them a
  */
 int config_load_file(const char *path, struct policy **out, struct daemon_settings *settings,
 		     char *err, size_t errlen);
+/*
+ * A comma-separated list of DNS servers ("192.0.2.53,[2001:db8::53]:5353"),
+ * each checked and normalised as dns.servers in a file, duplicates refused
+ * (mxpath route --dns). 0 with *servers (free each, then the array) and *n
+ * set, or -1 with err ("bad DNS server \"x\": not an IP address").
+ */
+int config_parse_servers(const char *list, char ***servers, size_t *n, char *err, size_t errlen);
+
 /* The same from a string; name stands for the file in messages. */
 int config_load_string(const char *text, const char *name, struct policy **out,
 		       struct daemon_settings *settings, char *err, size_t errlen);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * include.h - the files a configuration pulls in with @include
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * settings.h - the daemon's own settings: its sockets, user, pid file
  *

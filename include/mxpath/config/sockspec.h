@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sockspec.h - the socket-spec grammar, one module for every door
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cache.h - DNS answer cache: TTLs, negative entries, LRU, serve-stale
  *

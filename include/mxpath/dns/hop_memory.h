@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hop_memory.h - the hop order the milter decided, kept for the socketmap
  *

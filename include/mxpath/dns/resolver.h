@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * resolver.h - asks DNS servers questions, on the event loop, with c-ares
  *

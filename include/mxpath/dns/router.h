@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * router.h - decides routes with live DNS: engine + cache + resolver
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sysident.h - build the identity of this host from the policy and the system
  *

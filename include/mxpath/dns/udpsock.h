@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * udpsock.h - a fresh UDP socket, so a fresh source port, for every DNS
  * question c-ares sends (RFC 5452 section 9.2)

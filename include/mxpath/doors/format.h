@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * format.h - socketmap answers: what a key means per map, and the reply text
  *
@@ -77,12 +78,5 @@ void format_route(const struct policy *policy, const struct format_query *q,
 
 const char *format_map_name(enum format_map map);		/* "transport", ... */
 const char *format_outcome_name(enum format_outcome outcome);	/* "relay", ..., "perm" */
-
-/*
- * Copies text for a log line or a reply: control characters, non-ASCII
- * bytes and spaces (if !keep_space) become '?', at most cap - 1 bytes,
- * NUL-terminated. Returns the length written.
- */
-size_t format_sanitize(char *dst, size_t cap, const char *src, size_t len, bool keep_space);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * milter.h - the milter door: RCPT-time verdicts and envelope rewriting
  *

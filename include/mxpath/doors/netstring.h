@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netstring.h - netstring framing ("LEN:payload,") for the socketmap door
  *

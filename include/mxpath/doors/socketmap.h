@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * socketmap.h - the socketmap door: Postfix transport_maps and sendmail
  * mailertable lookups over netstrings, served on the event loop

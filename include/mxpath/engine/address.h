@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * address.h - IP addresses, CIDR blocks, domain names and recipients
  *

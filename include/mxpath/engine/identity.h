@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * identity.h - who "self" is: the names and addresses of this MTA
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * route.h - the route engine: where mail for one recipient goes next
  *

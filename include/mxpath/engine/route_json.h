@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * route_json.h - a route as one line of JSON (mxpath route --json, traces)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * route_text.h - a route explained for people (mxpath route)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * daemon.h - the mxpathd process: safety checks, its directories,
  * detaching, pid file, privileges, and the daemon's own counters

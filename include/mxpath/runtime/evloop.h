@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * evloop.h - the event loop that owns DNS, the cache and the socketmap
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * listen.h - open the daemon's listening sockets before privileges drop
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # local-deliver.sh DIR RECIPIENT - the bench MTAs' local delivery agent
 # (postfix.sh, sendmail.sh): stores the message on stdin as one new file in
 # DIR, headed by "X-Local-Rcpt: <RECIPIENT>". One file per message, so

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """syslog-sink.py SOCKET LOGFILE - a minimal syslog receiver for the bench.
 
 sendmail logs only through syslog(3), i.e. to /dev/log. sendmail.sh runs
