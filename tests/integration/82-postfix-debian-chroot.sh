@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 82-postfix-debian-chroot - mxpathd behind a stock Debian Postfix, wired
 # exactly as the README says.
 #

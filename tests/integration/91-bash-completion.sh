@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 91-bash-completion - contrib/bash-completion/mxpath completes mxpath's
 # subcommands and each one's options, mxpathd's options, and file names
 # after -c/-p; plain bash (the file sourced, the completion function driven

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # readme.sh - the README's command blocks, for tests that follow it verbatim
 #
 #   readme_block FIRST_LINE   print the fenced block of README.md whose first
