@@ -69,9 +69,10 @@ HEADERS   := $(wildcard include/mxpath/*/*.h) $(wildcard tests/unit/*.h) $(wildc
 DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev libidn2-dev \
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
-	mandoc man-db systemd python3-prometheus-client postfix-lmdb bash-completion
+	mandoc man-db systemd python3-prometheus-client postfix-lmdb curl bash-completion \
+	openssl unbound ldnsutils
 
-.PHONY: all deps check install clean lint tsan fuzz fuzz-long fuzz-build bench soak demo unit-sanitized
+.PHONY: all deps check install clean lint tsan fuzz fuzz-long fuzz-build bench soak demo topology unit-sanitized
 # Keep the programs' objects: they are intermediates of the pattern rules.
 .SECONDARY:
 all: $(LIB) $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
@@ -119,6 +120,12 @@ soak: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) contrib/demo/run-demo
+
+# The seeds' networks for real: every host a network namespace with its
+# own Postfix and self-detecting mxpathd; a table per story.
+topology: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/topology/run-topology $(TOPOLOGY_ARGS)
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \

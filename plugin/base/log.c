@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * log.c - the process's one log sink: stderr (foreground) or syslog (mail)
+ * log.c - the process's one log sink: stderr (foreground), a file, or
+ * syslog (mail)
+ *
+ * On stderr and in a file a line may start with its time, RFC 3339 with
+ * milliseconds and the UTC offset ("2026-12-04T20:22:32.123+00:00 "):
+ * mxpathd -f asks for it unless stderr is the systemd journal (which
+ * stamps lines itself), and a log file always has it. The date part is
+ * built once a second per thread.
  *
  * Thread-safe: each message is formatted into a local buffer and handed
  * over whole, so lines from several threads never interleave. On stderr,
@@ -22,12 +29,17 @@
  * /dev/log, so the daemon without -f pays one send per line.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mxpath/base/common.h"
@@ -35,11 +47,13 @@
 #define LOG_LINE_MAX 2048	/* one message, prefix and newline included */
 #define LOG_BUFFER_SIZE 32768	/* lines held back by the buffering thread */
 #define LOG_PREFIX_MAX 128
+#define LOG_STAMP_MAX 40	/* "2026-12-04T20:22:32.123+00:00 " and room */
 
 static void log_init(void);
 static void log_set_prefix(void);
 static size_t log_format_line(char *line, size_t cap, enum log_level level, const char *fmt,
 			      va_list ap) MX_PRINTF(4, 0);
+static size_t log_stamp(char *out, size_t cap);
 static void log_buffer_put(const char *line, size_t len);
 static void log_write_buffer(void);
 static void log_write_all(const char *data, size_t len);
@@ -49,6 +63,8 @@ static void log_fork_child(void);
 
 static const char *log_ident = "mxpath";
 static int log_to_syslog;
+static int log_fd = STDERR_FILENO;	/* the sink when not syslog */
+static bool log_timestamps;
 static enum log_level log_max = LOG_LEVEL_INFO;
 static char log_prefix[LOG_PREFIX_MAX];	/* "ident[pid]: " */
 static size_t log_prefix_len;
@@ -109,12 +125,84 @@ void log_open_syslog(const char *ident)
 	log_to_syslog = 1;
 }
 
+/* Also ends a log file, and its timestamps, if one was open. */
 void log_open_stderr(const char *ident)
 {
 	pthread_once(&log_once, log_init);
+	log_flush();
 	log_ident = ident;
 	log_set_prefix();
 	log_to_syslog = 0;
+	pthread_mutex_lock(&log_lock);
+	if (log_fd != STDERR_FILENO) {
+		close(log_fd);
+		log_fd = STDERR_FILENO;
+		log_timestamps = false;
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+int log_open_file(const char *ident, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open the log file: %s", path, strerror(errno));
+		return -1;
+	}
+	log_open_stderr(ident);
+	log_flush();	/* what was held back belongs to stderr */
+	pthread_mutex_lock(&log_lock);
+	log_fd = fd;
+	log_timestamps = true;
+	pthread_mutex_unlock(&log_lock);
+	return 0;
+}
+
+void log_set_timestamps(bool on)
+{
+	log_timestamps = on;
+}
+
+/* systemd sets JOURNAL_STREAM=DEV:INODE for the stream it connects to stderr. */
+bool log_stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	char *end;
+	struct stat st;
+
+	if (env == NULL || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	errno = 0;
+	dev = strtoull(env, &end, 10);
+	if (end == env || *end != ':' || errno != 0)
+		return false;
+	env = end + 1;
+	ino = strtoull(env, &end, 10);
+	if (end == env || *end != '\0' || errno != 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* Whether a syslog daemon listens on /dev/log (as glibc tries: datagram, then stream). */
+bool log_syslog_reachable(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+
+	for (size_t i = 0; i < MX_ARRAY_LEN(types); i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		int rc;
+
+		if (fd < 0)
+			continue;
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		close(fd);
+		if (rc == 0)
+			return true;
+	}
+	return false;
 }
 
 void log_set_level(enum log_level max)
@@ -145,15 +233,17 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	pthread_mutex_unlock(&log_lock);
 }
 
-/* "ident[pid]: warning: message\n", cut to fit cap; returns its length
- * (the line is not NUL-terminated). */
+/* "[time ]ident[pid]: warning: message\n", cut to fit cap; returns its
+ * length (the line is not NUL-terminated). */
 static size_t log_format_line(char *line, size_t cap, enum log_level level, const char *fmt,
 			      va_list ap)
 {
-	size_t len = log_prefix_len, tag = strlen(level_prefix[level]);
+	size_t len = log_timestamps ? log_stamp(line, LOG_STAMP_MAX) : 0;
+	size_t tag = strlen(level_prefix[level]);
 	int n;
 
-	memcpy(line, log_prefix, len);
+	memcpy(line + len, log_prefix, log_prefix_len);
+	len += log_prefix_len;
 	memcpy(line + len, level_prefix[level], tag);
 	len += tag;
 	/* The NUL that vsnprintf() puts last is where the newline goes. */
@@ -162,6 +252,29 @@ static size_t log_format_line(char *line, size_t cap, enum log_level level, cons
 		len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
 	line[len++] = '\n';
 	return len;
+}
+
+/* "2026-12-04T20:22:32.123+00:00 ": the part up to the seconds is kept
+ * per thread and remade when the second changes. */
+static size_t log_stamp(char *out, size_t cap)
+{
+	static _Thread_local time_t stamp_second = -1;
+	static _Thread_local char stamp_date[24], stamp_zone[8];
+	struct timespec now;
+	struct tm tm;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec != stamp_second && localtime_r(&now.tv_sec, &tm) != NULL) {
+		char zone[8];
+
+		stamp_second = now.tv_sec;
+		strftime(stamp_date, sizeof(stamp_date), "%Y-%m-%dT%H:%M:%S", &tm);
+		strftime(zone, sizeof(zone), "%z", &tm);	/* "+0000" -> "+00:00" */
+		snprintf(stamp_zone, sizeof(stamp_zone), "%.3s:%.2s", zone, zone + 3);
+	}
+	n = snprintf(out, cap, "%s.%03ld%s ", stamp_date, now.tv_nsec / 1000000L, stamp_zone);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -242,7 +355,7 @@ static void log_write_all(const char *data, size_t len)
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(STDERR_FILENO, data, len);
+		n = write(log_fd, data, len);
 		if (n > 0) {
 			data += n;
 			len -= (size_t)n;

@@ -4,15 +4,25 @@
  *
  *   mxpath route [-c FILE] [--dns ADDR[:PORT][,...]] [--self NAME]...
  *                [--self-address IP]... [--no-auto-self] [--json] ADDRESS|DOMAIN...
+ *   mxpath route --daemon [-c FILE] [--socket SPEC] ADDRESS|DOMAIN...
  *   mxpath check [-c FILE]
  *   mxpath stats [-c FILE] [--socket SPEC]
+ *   mxpath reload [-c FILE] [--socket SPEC]
  *   mxpath --version | --help
  *
  * `route` runs the daemon's own machinery (event loop, router, cache,
  * resolver) in this process: every address is decided concurrently, each
  * on its own (its own shuffle), and printed in argument order. Exit
  * status: 0 all relay or local, 1 a reject, 75 a tempfail (it wins over
- * a reject: the answer is not final), 64 usage, 78 configuration.
+ * a reject: the answer is not final), 64 usage, 78 configuration, 69 the
+ * daemon could not be asked. `route --daemon` asks the running mxpathd
+ * instead (its cache, its identity), over the control socket, and also
+ * prints each socketmap map's exact reply.
+ *
+ * `stats`, `reload` and `route --daemon` find the control socket with
+ * --socket, else in the configuration; a configuration the loader refuses
+ * is read for control.socket alone, else the packaged default socket is
+ * tried: these are the commands an admin needs when the file is broken.
  *
  * A hidden test option, `route --repeat-after MS`, decides everything
  * once more MS milliseconds after the first round, with the same cache:
@@ -30,6 +40,7 @@
 #include <unistd.h>
 
 #include "mxpath/engine/address.h"
+#include "mxpath/engine/route.h"
 #include "mxpath/base/common.h"
 #include "mxpath/config/config.h"
 #include "mxpath/config/sockspec.h"
@@ -43,9 +54,12 @@
 
 #define EXIT_REJECT 1
 #define HELP_SHOWN (-1)		/* route_parse_options(): --help printed, exit 0 */
+#define ASK_TIMEOUT_MS 5000		/* stats */
+#define ASK_WAIT_MS 65000		/* reload, route: the daemon waits 60 s at most */
+#define SPEC_MAX 256
 
 enum { OPT_DNS = 256, OPT_SELF, OPT_SELF_ADDRESS, OPT_NO_AUTO_SELF, OPT_JSON, OPT_REPEAT_AFTER,
-       OPT_SOCKET, OPT_HELP };
+       OPT_SOCKET, OPT_DAEMON, OPT_HELP };
 
 struct route_options {
 	const char *config;
@@ -56,6 +70,9 @@ struct route_options {
 	size_t n_self_addrs;
 	bool no_auto_self;
 	bool json;
+	bool daemon;			/* --daemon: ask the running mxpathd */
+	const char *socket;		/* --socket SPEC, with --daemon */
+	bool has_local_options;		/* --dns, --self..., --json: not with --daemon */
 	long repeat_after_ms;		/* -1: no second round */
 };
 
@@ -85,6 +102,17 @@ struct answer_ctx {
 static int cmd_route(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_stats(int argc, char **argv);
+static int cmd_reload(int argc, char **argv);
+static int control_command_start(int argc, char **argv, const char *command, char *buf,
+				 size_t buflen, const char **spec);
+static int control_parse_options(int argc, char **argv, const char *command,
+				 const char **path, const char **spec);
+static const char *control_spec_find(const char *path, const char *spec, char *buf,
+				     size_t buflen);
+static int control_ask_text(const char *spec, const char *request, int timeout_ms,
+			    char **text);
+static int route_ask_daemon(const struct route_options *opt, char **addresses, size_t n);
+static int route_ask_one(const char *spec, const char *address);
 static void usage(FILE *fp);
 static int usage_error(const char *fmt, ...) MX_PRINTF(1, 2);
 
@@ -109,6 +137,8 @@ static void check_print_names(FILE *fp, const char *label, char *const *names, s
 static void check_print_hosts(FILE *fp, const struct policy_host *hosts, size_t n);
 static void check_print_dns(FILE *fp, const struct policy *policy);
 static void check_print_mx(FILE *fp, const struct policy *policy);
+static void check_print_level(FILE *fp, enum tls_level level);
+static void check_print_tls(FILE *fp, const struct policy *policy);
 static void check_print_door(FILE *fp, const char *label,
 			     const struct daemon_settings *settings,
 			     const struct door_socket *socket);
@@ -132,6 +162,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "stats") == 0)
 		return cmd_stats(argc - 1, argv + 1);
+	if (strcmp(argv[1], "reload") == 0)
+		return cmd_reload(argc - 1, argv + 1);
 	return usage_error("unknown command \"%s\"", argv[1]);
 }
 
@@ -140,13 +172,17 @@ static void usage(FILE *fp)
 	fputs("usage: mxpath route [-c FILE] [--dns ADDR[:PORT][,...]] [--self NAME]...\n"
 	      "                    [--self-address IP]... [--no-auto-self] [--json]\n"
 	      "                    ADDRESS|DOMAIN...\n"
+	      "       mxpath route --daemon [-c FILE] [--socket SPEC] ADDRESS|DOMAIN...\n"
 	      "       mxpath check [-c FILE]\n"
 	      "       mxpath stats [-c FILE] [--socket SPEC]\n"
+	      "       mxpath reload [-c FILE] [--socket SPEC]\n"
 	      "       mxpath --version | --help\n"
 	      "\n"
 	      "  route   decide where mail for each address goes, and explain why\n"
+	      "          (--daemon: ask the running mxpathd, and show each map's reply)\n"
 	      "  check   validate the configuration and summarise it\n"
 	      "  stats   print the running daemon's counters\n"
+	      "  reload  make the running daemon reload its configuration; print the result\n"
 	      "\n"
 	      "  -c FILE           configuration (default " CONFIG_DEFAULT_FILE
 	      " if present,\n"
@@ -158,7 +194,8 @@ static void usage(FILE *fp)
 	      "  --json            one JSON object per address, one per line\n"
 	      "  --socket SPEC     the daemon's control socket (default control.socket)\n"
 	      "\n"
-	      "exit: 0 relay/local, 1 reject, 75 tempfail, 64 usage, 78 configuration\n",
+	      "exit: 0 relay/local (reloaded), 1 reject, 75 tempfail, 64 usage,\n"
+	      "      69 daemon unreachable, 74 output error, 78 configuration (reload refused)\n",
 	      fp);
 }
 
@@ -192,6 +229,14 @@ static int cmd_route(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		rc = usage_error("route: an address or domain is required");
+		goto out;
+	}
+	if (opt.daemon) {
+		rc = route_ask_daemon(&opt, argv + optind, (size_t)(argc - optind));
+		goto out;
+	}
+	if (opt.socket != NULL) {
+		rc = usage_error("route: --socket goes with --daemon");
 		goto out;
 	}
 	if (policy_load(opt.config, &policy, NULL) < 0) {
@@ -231,6 +276,8 @@ static int route_parse_options(int argc, char **argv, struct route_options *opt)
 		{ "no-auto-self", no_argument, NULL, OPT_NO_AUTO_SELF },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "repeat-after", required_argument, NULL, OPT_REPEAT_AFTER },
+		{ "daemon", no_argument, NULL, OPT_DAEMON },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -241,9 +288,17 @@ static int route_parse_options(int argc, char **argv, struct route_options *opt)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		opt->has_local_options |= c != 'c' && c != OPT_DAEMON && c != OPT_SOCKET &&
+					  c != OPT_HELP;
 		switch (c) {
 		case 'c':
 			opt->config = optarg;
+			break;
+		case OPT_DAEMON:
+			opt->daemon = true;
+			break;
+		case OPT_SOCKET:
+			opt->socket = optarg;
 			break;
 		case OPT_DNS:
 			opt->dns = optarg;
@@ -283,6 +338,10 @@ static int route_parse_options(int argc, char **argv, struct route_options *opt)
 			return usage_error("route: bad option");
 		}
 	}
+	if (opt->daemon && opt->has_local_options)
+		return usage_error("route --daemon: the daemon decides with its own DNS servers, "
+				   "identity and output; --dns, --self, --self-address, "
+				   "--no-auto-self, --json do not apply");
 	return EX_OK;
 }
 
@@ -482,6 +541,7 @@ static void check_print_summary(FILE *fp, const struct policy *policy,
 	for (size_t i = 0; i < policy->n_clusters; i++) {
 		fprintf(fp, "%-14s%s ->", i == 0 ? "clusters" : "", policy->clusters[i].name);
 		check_print_hosts(fp, policy->clusters[i].members, policy->clusters[i].n_members);
+		check_print_level(fp, policy->clusters[i].tls);
 		fputc('\n', fp);
 	}
 	if (policy->n_clusters == 0)
@@ -493,6 +553,7 @@ static void check_print_summary(FILE *fp, const struct policy *policy,
 		check_print_hosts(fp, route->hosts, route->n_hosts);
 		for (size_t j = 0; j < route->n_dns; j++)
 			fprintf(fp, "%s%s", j ? ", " : "; dns ", route->dns[j]);
+		check_print_level(fp, route->tls);
 		fputc('\n', fp);
 	}
 	if (policy->n_routes == 0)
@@ -500,6 +561,7 @@ static void check_print_summary(FILE *fp, const struct policy *policy,
 	check_print_names(fp, "fallback", policy->fallback_relays, policy->n_fallback_relays);
 	check_print_dns(fp, policy);
 	check_print_mx(fp, policy);
+	check_print_tls(fp, policy);
 	check_print_door(fp, "milter", settings, &settings->milter);
 	check_print_door(fp, "socketmap", settings, &settings->socketmap);
 	check_print_door(fp, "control", settings, &settings->control);
@@ -574,6 +636,25 @@ static void check_print_mx(FILE *fp, const struct policy *policy)
 	fprintf(fp, "%s\n", policy->mx.n_ignore_targets == 0 ? "(none)" : "");
 }
 
+static void check_print_level(FILE *fp, enum tls_level level)
+{
+	if (level != TLS_LEVEL_NONE)
+		fprintf(fp, "; tls %s", tls_level_name(level));
+}
+
+/* Which DNS-MX domains the MTA keeps, and the fallback relays' level. */
+static void check_print_tls(FILE *fp, const struct policy *policy)
+{
+	fprintf(fp, "%-14sthe MTA keeps:%s%s %zu listed domains", "tls",
+		policy->tls.dnssec ? " DNSSEC-signed," : "",
+		policy->tls.mta_sts ? " MTA-STS," : "", policy->tls.n_mta_domains);
+	if (policy->tls.policy_table != NULL)
+		fprintf(fp, " (with %s)", policy->tls.policy_table);
+	if (policy->n_fallback_relays > 0 && policy->tls.fallback_relays != TLS_LEVEL_NONE)
+		fprintf(fp, "; fallback relays tls %s", tls_level_name(policy->tls.fallback_relays));
+	fputc('\n', fp);
+}
+
 /* A unix socket's owner and group default to the daemon's user and group. */
 static void check_print_door(FILE *fp, const char *label,
 			     const struct daemon_settings *settings,
@@ -593,51 +674,214 @@ static void check_print_door(FILE *fp, const char *label,
 	fputc('\n', fp);
 }
 
-/* ---- stats ---- */
+/* ---- the running daemon: stats, reload, route --daemon ---- */
 
 static int cmd_stats(int argc, char **argv)
+{
+	const char *spec;
+	char buf[SPEC_MAX], err[CONFIG_ERROR_MAX];
+	int rc = control_command_start(argc, argv, "stats", buf, sizeof(buf), &spec);
+
+	if (rc != EX_OK)
+		return rc == HELP_SHOWN ? EX_OK : rc;
+	if (control_ask(spec, "stats", stdout, ASK_TIMEOUT_MS, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxpath: %s\n", err);
+		return EX_UNAVAILABLE;
+	}
+	return EX_OK;
+}
+
+/* Prints the daemon's answer: 0 reloaded, 78 refused, 69 not asked. */
+static int cmd_reload(int argc, char **argv)
+{
+	const char *spec;
+	char buf[SPEC_MAX], *text = NULL;
+	int rc = control_command_start(argc, argv, "reload", buf, sizeof(buf), &spec);
+
+	if (rc != EX_OK)
+		return rc == HELP_SHOWN ? EX_OK : rc;
+	if (control_ask_text(spec, "reload", ASK_WAIT_MS, &text) < 0)
+		return EX_UNAVAILABLE;
+	if (strncmp(text, "reloaded ", 9) == 0) {
+		fputs(text, stdout);
+		rc = EX_OK;
+	} else {
+		fprintf(stderr, "mxpath: %s", text);
+		rc = strncmp(text, "refused: ", 9) == 0 ? EX_CONFIG : EX_UNAVAILABLE;
+	}
+	free(text);
+	if (fflush(stdout) != 0)
+		return EX_IOERR;
+	return rc;
+}
+
+/* Options, then the control socket: EX_OK and *spec (in buf, or argv's),
+ * HELP_SHOWN, or an exit status (said why). */
+static int control_command_start(int argc, char **argv, const char *command, char *buf,
+				 size_t buflen, const char **spec)
+{
+	const char *path = NULL;
+	int rc;
+
+	*spec = NULL;
+	rc = control_parse_options(argc, argv, command, &path, spec);
+	if (rc != EX_OK)
+		return rc;
+	*spec = control_spec_find(path, *spec, buf, buflen);
+	return *spec != NULL ? EX_OK : EX_CONFIG;
+}
+
+/* -c FILE, --socket SPEC, --help; no arguments. */
+static int control_parse_options(int argc, char **argv, const char *command,
+				 const char **path, const char **spec)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct daemon_settings settings = { .user = NULL };
-	const char *path = NULL, *spec = NULL;
-	char err[CONFIG_ERROR_MAX];
-	struct policy *policy = NULL;
-	int c, rc;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		if (c == 'c') {
-			path = optarg;
+			*path = optarg;
 		} else if (c == OPT_SOCKET) {
-			spec = optarg;
+			*spec = optarg;
 		} else if (c == OPT_HELP) {
 			usage(stdout);
-			return EX_OK;
+			return HELP_SHOWN;
 		} else {
-			return usage_error("stats: bad option");
+			return usage_error("%s: bad option", command);
 		}
 	}
 	if (optind < argc)
-		return usage_error("stats: unexpected argument \"%s\"", argv[optind]);
-	if (spec == NULL) {
-		if (policy_load(path, &policy, &settings) < 0)
-			return EX_CONFIG;
-		spec = settings.control.spec;
-		if (spec == NULL) {
-			fprintf(stderr, "mxpath: %s: no control socket configured (control.socket)\n",
-				policy->file ? policy->file : "(defaults)");
-			policy_unref(&policy);
-			daemon_settings_clear(&settings);
-			return EX_CONFIG;
-		}
+		return usage_error("%s: unexpected argument \"%s\"", command, argv[optind]);
+	return EX_OK;
+}
+
+/*
+ * --socket, else control.socket of the configuration. A file the loader
+ * refuses is read for control.socket alone; a file libconfig cannot read
+ * either leaves the packaged default. NULL (said why) when no socket is
+ * configured.
+ */
+static const char *control_spec_find(const char *path, const char *spec, char *buf,
+				     size_t buflen)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct daemon_settings settings = { .user = NULL };
+	struct policy *policy = NULL;
+	const char *file;
+
+	if (spec != NULL)
+		return spec;
+	file = path != NULL ? path : CONFIG_DEFAULT_FILE;
+	if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) < 0) {
+		policy = config_defaults();
+		config_settings_defaults(&settings);
+	} else if (config_load_file(file, &policy, &settings, err, sizeof(err)) < 0) {
+		policy = NULL;
 	}
-	rc = control_fetch_stats(spec, stdout, err, sizeof(err)) == 0 ? EX_OK : EX_UNAVAILABLE;
-	if (rc != EX_OK)
+	if (policy != NULL) {
+		spec = settings.control.spec;
+		if (spec == NULL)
+			fprintf(stderr, "mxpath: %s: no control socket configured "
+				"(control.socket); name one with --socket SPEC\n", policy->file);
+		else
+			snprintf(buf, buflen, "%s", spec);
+		policy_unref(&policy);
+		daemon_settings_clear(&settings);
+		return spec != NULL ? buf : NULL;
+	}
+	fprintf(stderr, "mxpath: warning: %s\n", err);
+	if (config_peek_string(file, "control.socket", buf, buflen) == 0) {
+		fprintf(stderr, "mxpath: asking the daemon on %s (control.socket of that file)\n",
+			buf);
+		return buf;
+	}
+	snprintf(buf, buflen, "%s", CONTROL_DEFAULT_SOCKET);
+	fprintf(stderr, "mxpath: asking the daemon on %s (the default)\n", buf);
+	return buf;
+}
+
+/* The daemon's whole answer in *text (free it): 0, or -1 said on stderr. */
+static int control_ask_text(const char *spec, const char *request, int timeout_ms,
+			    char **text)
+{
+	char err[CONFIG_ERROR_MAX];
+	size_t len = 0;
+	FILE *fp = open_memstream(text, &len);
+	int rc;
+
+	if (fp == NULL)
+		fatal("open_memstream: %s", strerror(errno));
+	rc = control_ask(spec, request, fp, timeout_ms, err, sizeof(err));
+	if (fclose(fp) != 0)
+		fatal("reading the answer: %s", strerror(errno));
+	if (rc < 0) {
 		fprintf(stderr, "mxpath: %s\n", err);
-	policy_unref(&policy);
-	daemon_settings_clear(&settings);
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	if (len == 0) {
+		fprintf(stderr, "mxpath: %s: the daemon closed without an answer\n", spec);
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* One request per address, in order; the exit status is route's. */
+static int route_ask_daemon(const struct route_options *opt, char **addresses, size_t n)
+{
+	char buf[SPEC_MAX];
+	const char *spec = control_spec_find(opt->config, opt->socket, buf, sizeof(buf));
+	int rc = EX_OK;
+
+	if (spec == NULL)
+		return EX_CONFIG;
+	for (size_t i = 0; i < n; i++) {
+		int one;
+
+		if (strpbrk(addresses[i], "\r\n") != NULL || addresses[i][0] == '\0')
+			return usage_error("route: \"%s\" is not an address", addresses[i]);
+		if (i > 0)
+			fputc('\n', stdout);
+		one = route_ask_one(spec, addresses[i]);
+		if (one == EX_UNAVAILABLE)
+			return one;
+		if (one == EX_TEMPFAIL || (one == EXIT_REJECT && rc == EX_OK))
+			rc = one;
+	}
+	return fflush(stdout) == 0 ? rc : EX_IOERR;
+}
+
+/* The answer: "ACTION\n", then what is printed. */
+static int route_ask_one(const char *spec, const char *address)
+{
+	static const int status_of[] = {
+		[ROUTE_RELAY] = EX_OK, [ROUTE_LOCAL] = EX_OK,
+		[ROUTE_REJECT] = EXIT_REJECT, [ROUTE_TEMPFAIL] = EX_TEMPFAIL,
+	};
+	char request[MX_ADDRESS_MAX + 16], *text = NULL, *body;
+	int rc = EX_UNAVAILABLE;
+
+	snprintf(request, sizeof(request), "route %s", address);
+	if (control_ask_text(spec, request, ASK_WAIT_MS, &text) < 0)
+		return EX_UNAVAILABLE;
+	body = strchr(text, '\n');
+	if (body != NULL) {
+		*body++ = '\0';
+		for (int a = ROUTE_RELAY; a <= ROUTE_TEMPFAIL; a++)
+			if (strcmp(text, route_action_name((enum route_action)a)) == 0)
+				rc = status_of[a];
+	}
+	if (rc == EX_UNAVAILABLE)
+		fprintf(stderr, "mxpath: %s: %s%s", spec, text, body != NULL ? "\n" : "");
+	else
+		fputs(body, stdout);
+	free(text);
 	return rc;
 }

@@ -11,7 +11,9 @@
  *
  * Signals are blocked in every thread; the main thread takes them with
  * sigwait():
- *   SIGUSR1                  reload the configuration;
+ *   SIGUSR1                  reload the configuration; `mxpath reload` on
+ *                            the control socket sends us the same signal
+ *                            and gets the result;
  *   SIGTERM, SIGINT, SIGHUP  stop. HUP stops rather than reloads, as it
  *                            does in libmilter, so it means one thing in
  *                            every set-up;
@@ -64,6 +66,7 @@
 struct mxpathd {
 	char *config_path;		/* absolute: reloads happen after chdir("/") */
 	char *pidfile;			/* -p, else the policy's; NULL: none */
+	char *log_file;			/* -L; NULL: stderr (-f) or syslog */
 	bool foreground;
 
 	struct policy *policy;		/* the one started with */
@@ -82,6 +85,7 @@ struct mxpathd {
 	pthread_t main_thread, loop_thread, milter_thread, milter_stopper;
 	bool loop_running, milter_running, milter_stopping;
 	sigset_t signals;		/* what the main thread waits for */
+	_Atomic uint64_t reload_ticket;	/* the control socket's latest reload request */
 
 	pthread_mutex_t lock;		/* guards what follows */
 	pthread_cond_t cond;
@@ -104,6 +108,13 @@ struct reload_task {
 	struct daemon_settings settings;
 	int rc;
 	char err[ERR_MAX];
+};
+
+/* A reload's outcome, on its way to the control socket's clients. */
+struct reload_result {
+	struct mxpathd *d;
+	uint64_t ticket;
+	char text[2 * ERR_MAX];
 };
 
 static int mxpathd_parse_args(struct mxpathd *d, int argc, char **argv, bool *check_only);
@@ -129,7 +140,10 @@ static void mxpathd_remove_files(struct mxpathd *d);
 static void mxpathd_free(struct mxpathd *d);
 static void mxpathd_log_started(const struct mxpathd *d);
 static void mxpathd_request_stop(struct mxpathd *d, int exit_code);
-static void mxpathd_reload(struct mxpathd *d);
+static int mxpathd_open_log(const struct mxpathd *d);
+static void mxpathd_reload(struct mxpathd *d, char *result, size_t resultlen);
+static void mxpathd_reload_requested(void *arg, uint64_t ticket);
+static void reload_result_deliver(void *arg);
 static void mxpathd_call_on_loop(struct mxpathd *d, void (*fn)(struct mxpathd *, void *),
 				 void *arg);
 static void loop_call_run(void *arg);
@@ -187,10 +201,14 @@ static int mxpathd_parse_args(struct mxpathd *d, int argc, char **argv, bool *ch
 	const char *config = CONFIG_DEFAULT_FILE, *pidfile = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:fhp:tV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fhL:p:tV", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'L':
+			free(d->log_file);
+			d->log_file = path_absolute(optarg);
 			break;
 		case 'f':
 			d->foreground = true;
@@ -225,14 +243,16 @@ static int mxpathd_parse_args(struct mxpathd *d, int argc, char **argv, bool *ch
 static void mxpathd_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: mxpathd [-f] [-t] [-c FILE] [-p PIDFILE]\n"
+		"usage: mxpathd [-f] [-t] [-c FILE] [-L LOGFILE] [-p PIDFILE]\n"
 		"\n"
 		"Routes mail for Postfix and sendmail through a socketmap and a milter door.\n"
 		"\n"
 		"  -c FILE     the configuration (default %s). mxpathd never\n"
 		"              starts without one: a missing file is an error, not defaults.\n"
-		"  -f          stay in the foreground and log to stderr (default: detach\n"
-		"              once serving, log to syslog, facility mail)\n"
+		"  -f          stay in the foreground and log to stderr, each line with its\n"
+		"              time (default: detach once serving, log to syslog, facility\n"
+		"              mail)\n"
+		"  -L LOGFILE  log to this file instead (appended, each line with its time)\n"
 		"  -t          check the configuration and what a start needs, create\n"
 		"              nothing, and exit: 0 if a start would go ahead; 78 with\n"
 		"              FILE:LINE: message for a configuration error, no door, an\n"
@@ -241,8 +261,11 @@ static void mxpathd_usage(FILE *out)
 		"  -V          print the version; -h this help\n"
 		"\n"
 		"Signals: SIGUSR1 reloads the configuration (a bad file is refused and the\n"
-		"running one kept; socket, user and pidfile changes need a restart).\n"
-		"SIGTERM, SIGINT and SIGHUP stop gracefully, within 10 s.\n",
+		"running one kept; socket, user and pidfile changes need a restart);\n"
+		"`mxpath reload` does the same and prints the outcome.\n"
+		"SIGTERM, SIGINT and SIGHUP stop gracefully, within 10 s.\n"
+		"Exit: 0 stopped, 1 cannot start (socket, directory, user, log file),\n"
+		"64 usage, 70 internal error, 78 configuration error.\n",
 		CONFIG_DEFAULT_FILE);
 }
 
@@ -265,15 +288,49 @@ static int mxpathd_check(struct mxpathd *d)
 	return 0;
 }
 
+/* The TLS policy table it names is trusted like the file itself. */
 static int mxpathd_load_config(const char *path, struct policy **out,
 			       struct daemon_settings *settings, char *err, size_t errlen)
 {
-	if (daemon_check_config_files(path, err, errlen) < 0)
+	if (daemon_check_config_files(path, err, errlen) < 0 ||
+	    config_load_file(path, out, settings, err, errlen) < 0)
 		return -1;
-	return config_load_file(path, out, settings, err, errlen);
+	if ((*out)->tls.policy_table != NULL &&
+	    daemon_check_config_file((*out)->tls.policy_table, err, errlen) < 0) {
+		policy_unref(out);
+		daemon_settings_clear(settings);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- start-up ---- */
+
+/*
+ * -L FILE: every line there from now on. Else, a daemon that will log to
+ * syslog says so on stderr while it still has one if nothing listens on
+ * /dev/log (a container, a chroot): its lines would vanish silently.
+ * With -f, stderr lines carry their time unless systemd's journal (which
+ * stamps them itself) is reading them.
+ */
+static int mxpathd_open_log(const struct mxpathd *d)
+{
+	char err[ERR_MAX];
+
+	if (d->log_file != NULL) {
+		if (log_open_file("mxpathd", d->log_file, err, sizeof(err)) < 0) {
+			log_errx("%s", err);
+			return -1;
+		}
+		return 0;
+	}
+	if (d->foreground)
+		log_set_timestamps(!log_stderr_is_journal());
+	else if (!log_syslog_reachable())
+		log_warnx("nothing listens on /dev/log: the daemon's log lines will be lost "
+			  "(start a syslog daemon, or use -L FILE or -f)");
+	return 0;
+}
 
 /* 0 when serving; otherwise the exit code, with the reason logged. */
 static int mxpathd_start(struct mxpathd *d)
@@ -282,6 +339,8 @@ static int mxpathd_start(struct mxpathd *d)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (mxpathd_open_log(d) < 0)
+		return 1;
 	if (mxpathd_load_config(d->config_path, &d->policy, &d->settings, err, sizeof(err)) < 0) {
 		if (access(d->config_path, F_OK) < 0)
 			log_errx("%s (mxpathd never starts without a configuration; name one "
@@ -429,6 +488,8 @@ static int mxpathd_attach_doors(struct mxpathd *d)
 		d->control = control_new(d->loop, d->control_fd, d->router, d->socketmap);
 		if (d->control == NULL)
 			return -1;
+		control_set_hooks(d->control, &(struct control_hooks){
+			.reload = mxpathd_reload_requested, .arg = d });
 	}
 	return 0;
 }
@@ -438,7 +499,7 @@ static void mxpathd_start_threads(struct mxpathd *d)
 	int rc;
 
 	/* From here on, other threads may log: choose the sink first. */
-	if (!d->foreground)
+	if (!d->foreground && d->log_file == NULL)
 		log_open_syslog("mxpathd");
 	rc = pthread_create(&d->loop_thread, NULL, loop_thread_main, d);
 	if (rc != 0)
@@ -472,7 +533,13 @@ static void mxpathd_serve(struct mxpathd *d)
 		if (sigwait(&d->signals, &sig) != 0)
 			continue;
 		if (sig == SIGUSR1) {
-			mxpathd_reload(d);
+			struct reload_result *r = xcalloc(1, sizeof(*r));
+
+			/* Read first: a request made during this reload waits for the next. */
+			r->d = d;
+			r->ticket = atomic_load(&d->reload_ticket);
+			mxpathd_reload(d, r->text, sizeof(r->text));
+			evloop_post(d->loop, reload_result_deliver, r);
 			continue;
 		}
 		if (sig != SIGUSR2) {
@@ -540,30 +607,59 @@ static void *milter_thread_main(void *arg)
 
 /* ---- reload ---- */
 
-static void mxpathd_reload(struct mxpathd *d)
+/* Logs the outcome and writes it to result: "reloaded FILE\n" or
+ * "refused: why\n", then a "warning: ..." line for what needs a restart. */
+static void mxpathd_reload(struct mxpathd *d, char *result, size_t resultlen)
 {
 	struct reload_task task = { 0 };
 	char err[ERR_MAX], changes[256];
+	int used;
 
 	log_info("SIGUSR1 received: reloading %s", d->config_path);
 	if (mxpathd_load_config(d->config_path, &task.policy, &task.settings, err, sizeof(err)) < 0) {
 		log_errx("reload refused: %s", err);
+		snprintf(result, resultlen, "refused: %s\n", err);
 		daemon_stats_reloaded(false);
 		return;
 	}
-	if (daemon_restart_changes(&d->settings, &task.settings, changes, sizeof(changes)) > 0)
-		log_warnx("reload: %s changed in %s; the running value stays until a restart",
-			  changes, d->config_path);
 	mxpathd_call_on_loop(d, reload_apply, &task);
 	if (task.rc < 0) {
 		log_errx("reload refused: %s", task.err);
+		snprintf(result, resultlen, "refused: %s\n", task.err);
 		daemon_stats_reloaded(false);
 	} else {
 		log_info("reloaded %s", d->config_path);
+		used = snprintf(result, resultlen, "reloaded %s\n", d->config_path);
 		daemon_stats_reloaded(true);
+		if (daemon_restart_changes(&d->settings, &task.settings, changes, sizeof(changes)) > 0) {
+			log_warnx("reload: %s changed in %s; the running value stays until a restart",
+				  changes, d->config_path);
+			if (used > 0 && (size_t)used < resultlen)
+				snprintf(result + used, resultlen - (size_t)used, "warning: %s changed; "
+					 "the running value stays until a restart\n", changes);
+		}
 	}
 	policy_unref(&task.policy);
 	daemon_settings_clear(&task.settings);
+}
+
+/* Loop thread (the control socket): the main thread does the work. */
+static void mxpathd_reload_requested(void *arg, uint64_t ticket)
+{
+	struct mxpathd *d = arg;
+
+	atomic_store(&d->reload_ticket, ticket);
+	kill(getpid(), SIGUSR1);
+}
+
+/* Loop thread: the doors may be closed already. */
+static void reload_result_deliver(void *arg)
+{
+	struct reload_result *r = arg;
+
+	if (r->d->control != NULL)
+		control_reload_done(r->d->control, r->ticket, r->text);
+	free(r);
 }
 
 /* Loop thread: decisions in flight keep the policy they started with. */
@@ -768,6 +864,7 @@ static void mxpathd_free(struct mxpathd *d)
 	free(d->milter_socket.group);
 	free(d->config_path);
 	free(d->pidfile);
+	free(d->log_file);
 }
 
 /* ---- helpers ---- */

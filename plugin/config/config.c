@@ -28,6 +28,7 @@
 #include "mxpath/base/common.h"
 #include "mxpath/config/config.h"
 #include "mxpath/config/sockspec.h"
+#include "mxpath/config/tls_table.h"
 
 #define KEY_PATH_MAX 160	/* "routes[12].hosts[3].host" in messages */
 #define ACCOUNT_NAME_MAX 32	/* user and group names */
@@ -72,6 +73,7 @@ struct string_list {
 
 static struct policy *config_new_defaults(void);
 static FILE *file_open(const char *path, char *err, size_t errlen);
+static int file_read(const char *path, config_t *cfg, char *err, size_t errlen);
 static int config_load(config_t *cfg, const char *name, struct policy **out,
 		       struct daemon_settings *settings, char *err, size_t errlen);
 static int load_fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
@@ -88,8 +90,15 @@ static int load_group(struct loader *ld, const config_setting_t *group, const st
 		      void *base);
 static int check_required(struct loader *ld, const config_setting_t *group,
 			  const struct key *keys);
-static int check_policy(struct loader *ld, const struct policy *policy);
+static int check_policy(struct loader *ld, struct policy *policy);
 static int check_socket(struct loader *ld, const char *section, const struct door_socket *sock);
+static int check_tls(struct loader *ld, struct policy *policy);
+static int table_entry_take(void *ctx, const struct tls_table_entry *entry, char *err,
+			    size_t errlen);
+static enum tls_level *table_entry_routed_level(struct policy *policy, const char *domain);
+static int check_tls_hosts(struct loader *ld, const char *what, const struct policy_host *hosts,
+			   size_t n);
+static int pattern_normalize(const char *text, char *out, bool *is_suffix, const char **why);
 static const config_setting_t *lookup_either(const struct loader *ld, const char *a,
 					     const char *b);
 
@@ -144,6 +153,8 @@ KEY_PARSER(parse_host_list);
 KEY_PARSER(parse_clusters);
 KEY_PARSER(parse_routes);
 KEY_PARSER(parse_route_domain);
+KEY_PARSER(parse_tls_level);
+KEY_PARSER(parse_pattern_list);
 
 static int get_choice(struct loader *ld, const config_setting_t *s, const char *const *choices,
 		      size_t n, size_t *index);
@@ -207,6 +218,7 @@ static const struct key cluster_keys[] = {
 	{ .name = "name", .parse = parse_name, .offset = CLUSTER(name), .required = true },
 	{ .name = "members", .parse = parse_host_list, .offset = CLUSTER(members),
 	  .count_offset = CLUSTER(n_members), .required = true },
+	{ .name = "tls", .parse = parse_tls_level, .offset = CLUSTER(tls) },
 	KEY_END,
 };
 
@@ -216,6 +228,7 @@ static const struct key route_keys[] = {
 	  .count_offset = ROUTE(n_hosts), .required = true },
 	{ .name = "dns", .parse = parse_server_list, .offset = ROUTE(dns),
 	  .count_offset = ROUTE(n_dns) },
+	{ .name = "tls", .parse = parse_tls_level, .offset = ROUTE(tls) },
 	KEY_END,
 };
 
@@ -271,6 +284,15 @@ static const struct key control_keys[] = {
 	KEY_END,
 };
 
+static const struct key tls_keys[] = {
+	KEY_FIELD("fallback_relays", parse_tls_level, tls.fallback_relays),
+	KEY_LIST("mta_domains", parse_pattern_list, tls.mta_domains, tls.n_mta_domains),
+	KEY_FIELD("policy_table", parse_path, tls.policy_table),
+	KEY_FIELD("mta_sts", parse_bool, tls.mta_sts),
+	KEY_FIELD("dnssec", parse_bool, tls.dnssec),
+	KEY_END,
+};
+
 static const struct key top_keys[] = {
 	KEY_SECTION("self", self_keys),
 	KEY_LIST("local_hosts", parse_name_list, local_hosts, n_local_hosts),
@@ -282,6 +304,7 @@ static const struct key top_keys[] = {
 	KEY_SECTION("milter", milter_keys),
 	KEY_SECTION("socketmap", socketmap_keys),
 	KEY_SECTION("control", control_keys),
+	KEY_SECTION("tls", tls_keys),
 	KEY_DAEMON("user", parse_account, user),
 	KEY_DAEMON("group", parse_account, group),
 	KEY_DAEMON("pidfile", parse_path, pidfile),
@@ -318,24 +341,38 @@ int config_load_file(const char *path, struct policy **out, struct daemon_settin
 		     char *err, size_t errlen)
 {
 	config_t cfg;
-	FILE *fp;
-	char *dir;
 	int rc;
 
 	*out = NULL;
-	fp = file_open(path, err, errlen);
+	rc = file_read(path, &cfg, err, errlen);
+	if (rc == 0)
+		rc = config_load(&cfg, path, out, settings, err, errlen);
+	else if (rc == 1)
+		rc = syntax_fail(&cfg, path, err, errlen);
+	else
+		return -1;
+	config_destroy(&cfg);
+	return rc;
+}
+
+/*
+ * Reads path with libconfig: 0 (cfg to destroy), 1 on a syntax error (cfg
+ * holds it; destroy it too), -1 if the file cannot be opened (err).
+ */
+static int file_read(const char *path, config_t *cfg, char *err, size_t errlen)
+{
+	FILE *fp = file_open(path, err, errlen);
+	char *dir;
+	int rc;
+
 	if (fp == NULL)
 		return -1;
-	config_init(&cfg);
+	config_init(cfg);
 	/* @include "x.conf" is relative to the including file, not the cwd. */
 	dir = xstrdup(path);
-	config_set_include_dir(&cfg, dirname(dir));
+	config_set_include_dir(cfg, dirname(dir));
 	free(dir);
-	if (config_read(&cfg, fp) == CONFIG_TRUE)
-		rc = config_load(&cfg, path, out, settings, err, errlen);
-	else
-		rc = syntax_fail(&cfg, path, err, errlen);
-	config_destroy(&cfg);
+	rc = config_read(cfg, fp) == CONFIG_TRUE ? 0 : 1;
 	fclose(fp);
 	return rc;
 }
@@ -352,6 +389,28 @@ int config_load_string(const char *text, const char *name, struct policy **out,
 		rc = config_load(&cfg, name, out, settings, err, errlen);
 	else
 		rc = syntax_fail(&cfg, name, err, errlen);
+	config_destroy(&cfg);
+	return rc;
+}
+
+/*
+ * One string setting read from a file the loader refused: libconfig's
+ * syntax only, no validation. For `mxpath stats|reload` when the file on
+ * disk is broken, which is when the admin needs the running daemon.
+ */
+int config_peek_string(const char *path, const char *key, char *out, size_t outlen)
+{
+	config_t cfg;
+	const char *value = NULL;
+	char err[CONFIG_ERROR_MAX];
+	int read = file_read(path, &cfg, err, sizeof(err)), rc = -1;
+
+	if (read < 0)
+		return -1;
+	if (read == 0 && config_lookup_string(&cfg, key, &value) && strlen(value) < outlen) {
+		memcpy(out, value, strlen(value) + 1);
+		rc = 0;
+	}
 	config_destroy(&cfg);
 	return rc;
 }
@@ -414,6 +473,9 @@ static struct policy *config_new_defaults(void)
 	p->socketmap.default_action = DEFAULT_ROUTE;
 	p->socketmap.max_connections = 1024;
 	p->socketmap.idle_timeout = 300;
+
+	p->tls.mta_sts = true;
+	p->tls.dnssec = true;
 	return p;
 }
 
@@ -609,7 +671,7 @@ static int parse_section(struct loader *ld, const config_setting_t *s, const str
 
 /* ---- checks across keys ---- */
 
-static int check_policy(struct loader *ld, const struct policy *policy)
+static int check_policy(struct loader *ld, struct policy *policy)
 {
 	if (policy->dns.min_ttl > policy->dns.max_ttl)
 		return load_fail(ld, lookup_either(ld, "dns.min_ttl", "dns.max_ttl"),
@@ -622,6 +684,98 @@ static int check_policy(struct loader *ld, const struct policy *policy)
 	    check_socket(ld, "socketmap", &ld->daemon->socketmap) != 0 ||
 	    check_socket(ld, "control", &ld->daemon->control) != 0)
 		return -1;
+	return check_tls(ld, policy);
+}
+
+/*
+ * The admin's policy table is read first: its domains join mta_domains,
+ * and a level it gives a domain that a cluster or route of ours names is
+ * carried to that cluster's or route's hosts (the TLS door answers them).
+ * Then, the TLS door answers by host name: with nexthop = "address" the
+ * keys Postfix asks are addresses, so a level on a named host would
+ * silently not apply.
+ */
+static int check_tls(struct loader *ld, struct policy *policy)
+{
+	size_t i;
+
+	if (policy->tls.policy_table != NULL &&
+	    tls_table_read(policy->tls.policy_table, table_entry_take, policy, ld->err,
+			   ld->errlen) != 0)
+		return -1;
+	if (policy->socketmap.nexthop != NEXTHOP_ADDRESS)
+		return 0;
+	for (i = 0; i < policy->n_clusters; i++)
+		if (policy->clusters[i].tls != TLS_LEVEL_NONE &&
+		    check_tls_hosts(ld, "clusters", policy->clusters[i].members,
+				    policy->clusters[i].n_members) != 0)
+			return -1;
+	for (i = 0; i < policy->n_routes; i++)
+		if (policy->routes[i].tls != TLS_LEVEL_NONE &&
+		    check_tls_hosts(ld, "routes", policy->routes[i].hosts,
+				    policy->routes[i].n_hosts) != 0)
+			return -1;
+	for (i = 0; i < policy->n_fallback_relays; i++)
+		if (policy->tls.fallback_relays != TLS_LEVEL_NONE &&
+		    policy->fallback_relays[i][0] != '[')
+			return load_fail(ld, config_lookup(ld->cfg, "tls.fallback_relays"),
+					 "a TLS level for a named relay needs "
+					 "socketmap.nexthop = \"name\"");
+	return 0;
+}
+
+/* One domain entry of the policy table (tls_table_fn). */
+static int table_entry_take(void *ctx, const struct tls_table_entry *entry, char *err,
+			    size_t errlen)
+{
+	struct policy *policy = ctx;
+	enum tls_level *level = table_entry_routed_level(policy, entry->domain);
+	enum tls_level given;
+
+	policy->tls.mta_domains = xreallocarray(policy->tls.mta_domains,
+						policy->tls.n_mta_domains + 1, sizeof(char *));
+	policy->tls.mta_domains[policy->tls.n_mta_domains++] = xstrdup(entry->domain);
+	if (level == NULL || entry->level[0] == '\0' || strcmp(entry->level, "none") == 0)
+		return 0;
+	if (tls_level_parse(entry->level, &given) == 0) {
+		if (given > *level)
+			*level = given;
+		return 0;
+	}
+	if (*level != TLS_LEVEL_NONE)
+		return 0;
+	snprintf(err, errlen, "%s:%u: %s \"%s\" cannot be carried to the hosts of the "
+		 "cluster or route that routes %s: give that cluster or route a tls level",
+		 policy->tls.policy_table, entry->line, entry->domain, entry->level,
+		 entry->domain);
+	return -1;
+}
+
+/* The level of the cluster or route that routes a table domain; NULL if none does. */
+static enum tls_level *table_entry_routed_level(struct policy *policy, const char *domain)
+{
+	char stand_in[MX_NAME_BUF + 2];
+	const struct policy_route *route;
+
+	for (size_t i = 0; i < policy->n_clusters; i++)
+		if (strcmp(policy->clusters[i].name, domain) == 0)
+			return &policy->clusters[i].tls;
+	/* ".example.com": what routes the names below it ("_" stands for one). */
+	snprintf(stand_in, sizeof(stand_in), "%s%s", domain[0] == '.' ? "_" : "", domain);
+	route = policy_find_route(policy, stand_in);
+	if (route == NULL)
+		return NULL;
+	return &policy->routes[route - policy->routes].tls;
+}
+
+static int check_tls_hosts(struct loader *ld, const char *what, const struct policy_host *hosts,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (hosts[i].host[0] != '[')
+			return load_fail(ld, config_lookup(ld->cfg, what),
+					 "a TLS level for the named host %s needs "
+					 "socketmap.nexthop = \"name\"", hosts[i].host);
 	return 0;
 }
 
@@ -1225,19 +1379,68 @@ static int parse_route_domain(struct loader *ld, const config_setting_t *s,
 			      const struct key *key, void *base)
 {
 	struct policy_route *route = base;
-	char name[MX_NAME_BUF + 1] = ".";
+	char pattern[MX_NAME_BUF + 1];
 	const char *text, *why;
 	bool is_suffix;
 
 	(void)key;
 	if (get_string(ld, s, &text) != 0)
 		return -1;
-	is_suffix = text[0] == '.';
-	if (strcmp(text, ".") != 0 && name_normalize(text + is_suffix, name + 1, &why) != 0)
+	if (pattern_normalize(text, pattern, &is_suffix, &why) != 0)
 		return load_fail(ld, s, "bad domain pattern \"%s\": %s", text, why);
 	free(route->pattern);
-	route->pattern = xstrdup(is_suffix ? name : name + 1);
+	route->pattern = xstrdup(pattern);
 	route->is_suffix = is_suffix;
+	return 0;
+}
+
+/* A route's pattern into out (MX_NAME_BUF + 1): normalised, a suffix keeps its dot. */
+static int pattern_normalize(const char *text, char *out, bool *is_suffix, const char **why)
+{
+	char name[MX_NAME_BUF + 1] = ".";
+
+	*is_suffix = text[0] == '.';
+	if (strcmp(text, ".") != 0 && name_normalize(text + *is_suffix, name + 1, why) != 0)
+		return -1;
+	memcpy(out, *is_suffix ? name : name + 1, strlen(*is_suffix ? name : name + 1) + 1);
+	return 0;
+}
+
+static int add_pattern(struct loader *ld, const config_setting_t *s, const char *text,
+		       void *ctx)
+{
+	char pattern[MX_NAME_BUF + 1];
+	const char *why;
+	bool is_suffix;
+
+	if (strcmp(text, ".") == 0 || pattern_normalize(text, pattern, &is_suffix, &why) != 0)
+		return load_fail(ld, s, "bad domain pattern \"%s\": %s", text,
+				 strcmp(text, ".") == 0 ? "\".\" would keep every domain: "
+				 "use socketmap.default = \"notfound\"" : why);
+	return string_list_add(ld, s, pattern, ctx);
+}
+
+static int parse_pattern_list(struct loader *ld, const config_setting_t *s,
+			      const struct key *key, void *base)
+{
+	struct string_list list = { FIELD(base, key->offset, char **),
+				    FIELD(base, key->count_offset, size_t), "domain" };
+
+	string_list_reset(s, &list);
+	return for_each_string(ld, s, add_pattern, &list);
+}
+
+/* "may", "encrypt", "dane", "dane-only", "verify", "secure". */
+static int parse_tls_level(struct loader *ld, const config_setting_t *s, const struct key *key,
+			   void *base)
+{
+	const char *text;
+
+	if (get_string(ld, s, &text) != 0)
+		return -1;
+	if (tls_level_parse(text, FIELD(base, key->offset, enum tls_level)) != 0)
+		return load_fail(ld, s, "\"%s\" is not a TLS level (may, encrypt, dane, "
+				 "dane-only, verify, secure)", text);
 	return 0;
 }
 

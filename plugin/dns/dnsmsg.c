@@ -30,7 +30,10 @@
  * - a negative answer without an SOA for its name lives DNSMSG_NEGATIVE_TTL_DEFAULT
  *   seconds: long enough to spare the servers, short enough to be wrong
  *   only briefly (RFC 2308 section 5 would not cache it at all; the cache
- *   clamps it to its min_ttl anyway).
+ *   clamps it to its min_ttl anyway);
+ * - TXT is only asked for "_mta-sts.DOMAIN": the records that start with
+ *   "v=STSv1" are counted, nothing is kept (RFC 8461 3.1);
+ * - the header's AD bit is kept as answer->authenticated.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,7 +55,11 @@
 #define RR_TYPE_CNAME 5
 #define RR_TYPE_SOA 6
 #define RR_TYPE_MX 15
+#define RR_TYPE_TXT 16
 #define RR_TYPE_AAAA 28
+
+#define HEADER_AD 0x20		/* byte 3: authentic data (RFC 4035 3.2.3) */
+#define STS_VERSION "v=STSv1"	/* RFC 8461 3.1: how an MTA-STS record starts */
 
 #define RCODE_NOERROR 0
 #define RCODE_SERVFAIL 2
@@ -129,6 +136,7 @@ static int dnsmsg_find_cname(struct dnsmsg_state *p, const char *owner, bool *fo
 static int dnsmsg_collect_records(struct dnsmsg_state *p);
 static int dnsmsg_collect_mx(struct dnsmsg_state *p, const struct dnsmsg_rr *rr);
 static int dnsmsg_collect_addr(struct dnsmsg_state *p, const struct dnsmsg_rr *rr);
+static int dnsmsg_collect_txt(struct dnsmsg_state *p, const struct dnsmsg_rr *rr);
 static void dnsmsg_keep_mx(struct dnsmsg_state *p, uint16_t pref, const char *host);
 static int dnsmsg_read_authority(const struct dnsmsg_state *p, struct dnsmsg_authority *out);
 static int dnsmsg_read_soa(const struct dnsmsg_state *p, const struct dnsmsg_rr *rr, uint32_t *ttl);
@@ -465,6 +473,8 @@ static int dnsmsg_collect_records(struct dnsmsg_state *p)
 			continue;
 		if (p->type == DNS_TYPE_MX)
 			rc = dnsmsg_collect_mx(p, &rr);
+		else if (p->type == DNS_TYPE_TXT)
+			rc = dnsmsg_collect_txt(p, &rr);
 		else
 			rc = dnsmsg_collect_addr(p, &rr);
 		if (rc < 0)
@@ -536,6 +546,36 @@ static int dnsmsg_collect_addr(struct dnsmsg_state *p, const struct dnsmsg_rr *r
 		addr->family = AF_INET6;
 		memcpy(&addr->u.v6, p->msg + rr->rdata, 16);
 	}
+	return 0;
+}
+
+/*
+ * A TXT record is character-strings, each a length octet and its bytes;
+ * an MTA-STS record is one whose text (the strings joined) starts with
+ * "v=STSv1" followed by ';', a space or its end. Only counted.
+ */
+static int dnsmsg_collect_txt(struct dnsmsg_state *p, const struct dnsmsg_rr *rr)
+{
+	char head[sizeof(STS_VERSION) + 1];
+	size_t off = rr->rdata, end = rr->rdata + rr->rdlength, n = 0;
+
+	while (off < end) {
+		size_t len = p->msg[off++];
+
+		if (len > end - off)
+			return -1;
+		for (size_t i = 0; i < len && n < sizeof(head) - 1; i++)
+			head[n++] = (char)p->msg[off + i];
+		off += len;
+	}
+	head[n] = '\0';
+	if (strncmp(head, STS_VERSION, strlen(STS_VERSION)) != 0)
+		return 0;
+	if (head[strlen(STS_VERSION)] != '\0' && head[strlen(STS_VERSION)] != ';' &&
+	    head[strlen(STS_VERSION)] != ' ')
+		return 0;
+	if (p->n < DNS_ADDR_MAX)
+		p->n++;
 	return 0;
 }
 
@@ -639,11 +679,14 @@ static struct dns_answer *dnsmsg_build(const struct dnsmsg_state *p, enum dns_st
 			mx[i].host = p->u.mx[p->mx_order[i]].host;
 		}
 		answer = dns_answer_new_mx(mx, p->n, ttl, cname);
+	} else if (p->type == DNS_TYPE_TXT) {
+		answer = dns_answer_new_addr(p->type, NULL, 0, ttl, cname);
 	} else {
 		answer = dns_answer_new_addr(p->type, p->u.addr, p->n, ttl, cname);
 	}
 	answer->status = status;
 	answer->truncated = p->truncated;
+	answer->authenticated = (p->msg[3] & HEADER_AD) != 0;
 	return answer;
 }
 
@@ -656,6 +699,8 @@ static uint16_t dnsmsg_rrtype(enum dns_type type)
 		return RR_TYPE_A;
 	case DNS_TYPE_AAAA:
 		return RR_TYPE_AAAA;
+	case DNS_TYPE_TXT:
+		return RR_TYPE_TXT;
 	}
 	return 0;
 }

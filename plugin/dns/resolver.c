@@ -25,6 +25,11 @@
  *
  * Every UDP question leaves from a socket (a source port) of its own:
  * udpsock.c stands in for c-ares's one socket per server.
+ *
+ * Every query is built here (ares_create_query) with the AD bit set, the
+ * RFC 6840 5.7 way to ask a validating resolver to say whether the answer
+ * is DNSSEC-authenticated without asking for the signatures (DO); it is
+ * then sent with ares_send. dnsmsg_parse() keeps the answer's AD bit.
  */
 #include <ares.h>
 #include <errno.h>
@@ -42,6 +47,9 @@
 #define CLASS_IN 1
 #define QTYPE_A 1
 #define QTYPE_MX 15
+#define QTYPE_TXT 16
+#define DNS_HEADER_AD_BYTE 3
+#define HEADER_AD 0x20		/* in byte 3 of the header */
 #define QTYPE_AAAA 28
 #define SERVERS_CSV_MAX 4096
 
@@ -104,6 +112,7 @@ static void resolver_answer_now(struct resolver *r, unsigned channel, enum dns_t
 static enum dns_status status_from_ares(int status);
 static unsigned longest_wait_ms(const struct policy *policy);
 static int qtype_of(enum dns_type type);
+static void query_send(struct rchannel *ch, struct rquery *q);
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_status;
@@ -340,9 +349,25 @@ void resolver_query(struct resolver *r, unsigned channel, enum dns_type type, co
 	r->stats.queries++;
 	r->stats.in_flight++;
 	ch = channel_for(r, channel);
-	/* May call query_on_answer() at once (a name c-ares cannot encode). */
-	ares_query(ch->ares, q->name, CLASS_IN, qtype_of(type), query_on_answer, q);
+	query_send(ch, q);
 	channel_schedule(ch);
+}
+
+/* May call query_on_answer() at once (a name c-ares cannot encode). */
+static void query_send(struct rchannel *ch, struct rquery *q)
+{
+	unsigned char *buf = NULL;
+	int len = 0;
+	int rc = ares_create_query(q->name, CLASS_IN, qtype_of(q->type), 0, 1, &buf, &len, 0);
+
+	if (rc != ARES_SUCCESS || len <= DNS_HEADER_AD_BYTE) {
+		ares_free_string(buf);
+		query_on_answer(q, rc != ARES_SUCCESS ? rc : ARES_EBADQUERY, 0, NULL, 0);
+		return;
+	}
+	buf[DNS_HEADER_AD_BYTE] |= HEADER_AD;
+	ares_send(ch->ares, buf, len, query_on_answer, q);
+	ares_free_string(buf);
 }
 
 static void query_on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
@@ -424,6 +449,8 @@ static int qtype_of(enum dns_type type)
 		return QTYPE_A;
 	case DNS_TYPE_AAAA:
 		return QTYPE_AAAA;
+	case DNS_TYPE_TXT:
+		return QTYPE_TXT;
 	case DNS_TYPE_MX:
 		break;
 	}

@@ -1,18 +1,32 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * control.c - the control socket: counters in Prometheus text format
+ * control.c - the control socket: counters, reloads and routes for the admin
  *
- * A client connects; the daemon writes every counter it has (decisions,
- * cache, DNS, socketmap lookups, the milter door's when it runs, reloads)
- * in the Prometheus text exposition format, version 0.0.4, and closes.
- * Nothing is read from the client. The listening socket is the daemon's
- * (opened and closed by it). Runs on the event loop: at most
- * CONTROL_CLIENTS_MAX clients at once, each dropped if it has not taken
- * its answer within CONTROL_TIMEOUT_MS.
+ * A client connects and sends one request; the daemon answers it and
+ * closes. Requests, one line each:
+ *   stats          every counter it has (decisions, cache, DNS, socketmap
+ *                  lookups, the milter door's when it runs, reloads) in
+ *                  the Prometheus text exposition format, version 0.0.4;
+ *   reload         reload the configuration (by the daemon's reload hook)
+ *                  and answer "reloaded FILE" or "refused: FILE:LINE: why";
+ *   route ADDRESS  decide ADDRESS with the daemon's router (its cache, its
+ *                  identity) and answer the action, the explanation and
+ *                  the exact reply of each socketmap map;
+ *   GET /metrics HTTP/1.1 (and its headers): the counters over HTTP, for
+ *                  a Prometheus scrape (http.c reads the request).
+ * reload and route change or spend the daemon's state: a TCP client that
+ * is not on this host gets only the counters.
  *
- * control_fetch_stats() is the client side, for `mxpath stats`.
+ * The listening socket is the daemon's (opened and closed by it). Runs on
+ * the event loop: at most CONTROL_CLIENTS_MAX clients at once; a client
+ * must send its request within CONTROL_TIMEOUT_MS and take its answer
+ * within as long again.
+ *
+ * control_ask() is the client side, for `mxpath stats|reload|route`.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,20 +38,41 @@
 
 #include "mxpath/base/common.h"
 #include "mxpath/doors/control.h"
+#include "mxpath/doors/format.h"
+#include "mxpath/doors/http.h"
+#include "mxpath/doors/present.h"
 #include "mxpath/runtime/daemon.h"
 #include "mxpath/runtime/listen.h"
 #include "mxpath/doors/milter.h"
 #include "mxpath/engine/route.h"
+#include "mxpath/engine/route_text.h"
 
 #define CONTROL_CLIENTS_MAX 16
-#define CONTROL_TIMEOUT_MS 5000
+#define CONTROL_TIMEOUT_MS 5000		/* to send the request; to take the answer */
+#define CONTROL_WAIT_MS 60000		/* a reload or a route being decided */
+#define CONTROL_DRAIN_MS 1000		/* after the answer, for the client to close */
 #define CONTROL_PAUSE_MS 1000		/* accept() failing for want of descriptors */
 #define CONTROL_ACCEPT_BATCH 64		/* connections taken per wake-up */
+#define CONTROL_REQUEST_MAX HTTP_REQUEST_MAX
 #define CONTROL_FETCH_MAX ((size_t)1024 * 1024)	/* the client's cap on an answer */
+#define CONTROL_METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+enum client_state {
+	CLIENT_READING,		/* the request */
+	CLIENT_WAITING,		/* a reload or a route */
+	CLIENT_WRITING,		/* the answer */
+	CLIENT_DRAINING,	/* answered; reading what is left until the client closes */
+};
 
 struct control_client {
-	struct control *control;
-	int fd;
+	struct control *control;	/* NULL once orphaned by control_free() */
+	int fd;				/* -1 once closed (a route may still be coming) */
+	enum client_state state;
+	bool is_local;			/* unix socket or loopback peer */
+	char request[CONTROL_REQUEST_MAX + 1];
+	size_t request_len;
+	char address[FORMAT_KEY_MAX + 1];	/* route: what was asked */
+	uint64_t reload_ticket;		/* reload: answered by this ticket's result */
 	char *text;
 	size_t len, sent;
 	struct evtimer *timer;
@@ -49,8 +84,10 @@ struct control {
 	int listen_fd;
 	struct router *router;
 	struct socketmap *socketmap;
+	struct control_hooks hooks;
 	struct control_client *clients;
 	unsigned n_clients;
+	uint64_t reload_tickets;	/* reload requests handed out */
 	uint64_t connections;
 	uint64_t refused;		/* over CONTROL_CLIENTS_MAX */
 	uint64_t refused_log_ms;	/* refusals are logged once a second at most */
@@ -73,13 +110,45 @@ struct stats_snapshot {
 	uint64_t control_connections, control_refused;
 };
 
+/*
+ * The maps `route` shows the reply of, in this order. One decision is
+ * shown in each map's syntax. A map added to the socketmap door (a TLS
+ * policy map, say) gets a row here.
+ */
+static const struct route_map_view {
+	const char *label;
+	enum format_map map;
+	bool by_domain;			/* the key is the domain, not the address */
+} route_map_views[] = {
+	{ "transport", FORMAT_MAP_TRANSPORT, false },
+	{ "mailertable", FORMAT_MAP_MAILERTABLE, true },
+};
+
 static void control_on_accept(int fd, unsigned events, void *arg);
 static void control_refuse(struct control *control, int fd);
 static void control_on_resume(void *arg);
-static void client_start(struct control *control, int fd);
+static void client_start(struct control *control, int fd, const struct sockaddr_storage *peer);
+static bool peer_is_local(const struct sockaddr_storage *peer);
+static void client_on_readable(int fd, unsigned events, void *arg);
+static void client_dispatch(struct control_client *client, bool at_eof);
+static void client_command(struct control_client *client, const char *line, size_t len);
+static void client_http(struct control_client *client, const struct http_request *req);
+static void client_reload(struct control_client *client);
+static void client_route(struct control_client *client, const char *address);
+static void client_on_route(void *arg, const struct route *route);
+static void route_answer_format(struct control *control, const char *address,
+				const struct route *route, struct text *t);
+static void route_map_reply(const struct policy *policy, const struct route_map_view *view,
+			    const char *address, const struct route *route, struct text *t);
+static void client_answer(struct control_client *client, struct text *t);
+static void client_answerf(struct control_client *client, const char *fmt, ...) MX_PRINTF(2, 3);
+static void client_wait(struct control_client *client, uint64_t ms);
 static void client_on_writable(int fd, unsigned events, void *arg);
+static void client_finish(struct control_client *client);
+static void client_on_drain(int fd, unsigned events, void *arg);
 static void client_on_timeout(void *arg);
 static bool client_send(struct control_client *client);
+static void client_unlink(struct control_client *client);
 static void client_close(struct control_client **client);
 static void stats_format(struct control *control, struct text *t);
 static void stats_format_daemon(const struct stats_snapshot *s, struct text *t);
@@ -92,8 +161,10 @@ static void metric_value(struct text *t, const char *name, const char *labels, u
 static void metric_single(struct text *t, const char *name, const char *type, const char *help,
 			  uint64_t value);
 static void text_printf(struct text *t, const char *fmt, ...) MX_PRINTF(2, 3);
+static void text_vprintf(struct text *t, const char *fmt, va_list ap) MX_PRINTF(2, 0);
+static void text_put(struct text *t, const char *data, size_t len);
 
-static const char *const lookup_map_names[2] = { "transport", "mailertable" };
+static const char *const lookup_map_names[3] = { "transport", "mailertable", "tls" };
 static const char *const lookup_action_names[5] = {
 	"relay", "local", "reject", "tempfail", "notfound",
 };
@@ -115,7 +186,14 @@ struct control *control_new(struct evloop *loop, int listen_fd, struct router *r
 	return control;
 }
 
-/* Loop thread. Closes every client; the listening socket stays the daemon's. */
+void control_set_hooks(struct control *control, const struct control_hooks *hooks)
+{
+	control->hooks = *hooks;
+}
+
+/* Loop thread. Closes every client; the listening socket stays the daemon's.
+ * A client whose route is still being decided is orphaned: the router's
+ * callback frees it. */
 void control_free(struct control **controlp)
 {
 	struct control *control = *controlp;
@@ -136,10 +214,15 @@ void control_free(struct control **controlp)
 static void control_on_accept(int fd, unsigned events MX_UNUSED, void *arg)
 {
 	struct control *control = arg;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
 	int client_fd;
 
 	for (unsigned i = 0; i < CONTROL_ACCEPT_BATCH; i++) {
-		client_fd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		peer_len = sizeof(peer);
+		memset(&peer, 0, sizeof(peer));
+		client_fd = accept4(fd, (struct sockaddr *)&peer, &peer_len,
+				    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (client_fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -158,7 +241,7 @@ static void control_on_accept(int fd, unsigned events MX_UNUSED, void *arg)
 			control_refuse(control, client_fd);
 			continue;
 		}
-		client_start(control, client_fd);
+		client_start(control, client_fd, &peer);
 	}
 }
 
@@ -185,34 +268,295 @@ static void control_on_resume(void *arg)
 		log_errx("control socket: cannot watch it again: %s", strerror(errno));
 }
 
-/* ---- one client ---- */
+/* ---- one client: the request ---- */
 
-static void client_start(struct control *control, int fd)
+static void client_start(struct control *control, int fd, const struct sockaddr_storage *peer)
 {
 	struct control_client *client = xcalloc(1, sizeof(*client));
-	struct text t = { 0 };
 
-	stats_format(control, &t);
 	client->control = control;
 	client->fd = fd;
-	client->text = t.buf;
-	client->len = t.len;
+	client->state = CLIENT_READING;
+	client->is_local = peer_is_local(peer);
 	client->next = control->clients;
 	if (control->clients != NULL)
 		control->clients->prev = client;
 	control->clients = client;
 	control->n_clients++;
-	if (client_send(client)) {
-		client_close(&client);
-		return;
-	}
-	if (evloop_watch(control->loop, fd, EV_WRITE, client_on_writable, client) < 0) {
+	if (evloop_watch(control->loop, fd, EV_READ, client_on_readable, client) < 0) {
 		log_warnx("control socket: cannot watch a client: %s", strerror(errno));
 		client_close(&client);
 		return;
 	}
-	client->timer = evloop_timer_add(control->loop, CONTROL_TIMEOUT_MS, client_on_timeout,
-					 client);
+	client_wait(client, CONTROL_TIMEOUT_MS);
+}
+
+/* A unix socket, or TCP from a loopback address (IPv4-mapped included). */
+static bool peer_is_local(const struct sockaddr_storage *peer)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)peer;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)peer;
+
+	switch (peer->ss_family) {
+	case AF_INET:
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	case AF_INET6:
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			return sin6->sin6_addr.s6_addr[12] == 127;
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	default:
+		return true;
+	}
+}
+
+static void client_on_readable(int fd, unsigned events MX_UNUSED, void *arg)
+{
+	struct control_client *client = arg;
+	size_t room = CONTROL_REQUEST_MAX - client->request_len;
+	ssize_t n;
+
+	n = recv(fd, client->request + client->request_len, room, 0);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n < 0) {
+		client_close(&client);	/* the client left; nothing to report */
+		return;
+	}
+	client->request_len += (size_t)n;
+	client->request[client->request_len] = '\0';
+	client_dispatch(client, n == 0);
+}
+
+/* Answers once the request is whole (or cannot be). */
+static void client_dispatch(struct control_client *client, bool at_eof)
+{
+	struct http_request req;
+	const char *nl;
+	size_t len;
+
+	if (http_is_request(client->request, client->request_len)) {
+		if (http_request_parse(client->request, client->request_len, at_eof, &req) ==
+		    HTTP_PARSE_DONE)
+			client_http(client, &req);
+		return;
+	}
+	nl = memchr(client->request, '\n', client->request_len);
+	if (nl == NULL && client->request_len < CONTROL_REQUEST_MAX && !at_eof)
+		return;
+	if (nl == NULL && !at_eof) {
+		client_answerf(client, "error: request longer than %d bytes\n",
+			       CONTROL_REQUEST_MAX);
+		return;
+	}
+	len = nl != NULL ? (size_t)(nl - client->request) : client->request_len;
+	if (len > 0 && client->request[len - 1] == '\r')
+		len--;
+	if (memchr(client->request, '\0', len) != NULL) {
+		client_answerf(client, "error: NUL byte in the request\n");
+		return;
+	}
+	client->request[len] = '\0';
+	client_command(client, client->request, len);
+}
+
+/* One command line, NUL-terminated, len bytes. An empty one means stats. */
+static void client_command(struct control_client *client, const char *line, size_t len)
+{
+	bool is_reload = strcmp(line, "reload") == 0;
+	bool is_route = strncmp(line, "route ", 6) == 0 && line[6] != '\0';
+
+	if (strcmp(line, "stats") == 0 || len == 0) {
+		struct text t = { 0 };
+
+		stats_format(client->control, &t);
+		client_answer(client, &t);
+	} else if ((is_reload || is_route) && !client->is_local) {
+		client_answerf(client, "error: %s is only taken from this host (a unix socket "
+			       "or a loopback address)\n", is_route ? "route" : "reload");
+	} else if (is_reload) {
+		client_reload(client);
+	} else if (is_route) {
+		client_route(client, line + 6);
+	} else {
+		char shown[64];
+
+		present_sanitize(shown, sizeof(shown), line, len, PRESENT_KEEP_SPACE);
+		client_answerf(client, "error: unknown request \"%s\" (stats, reload, "
+			       "route ADDRESS, or HTTP GET /metrics)\n", shown);
+	}
+}
+
+/* GET or HEAD of /metrics; everything else is an error status. */
+static void client_http(struct control_client *client, const struct http_request *req)
+{
+	struct text t = { 0 };
+	char head[256];
+	size_t head_len;
+	int status = req->status;
+	bool is_head = strcmp(req->method, "HEAD") == 0;
+
+	if (status == 200 && strcmp(req->path, "/metrics") != 0)
+		status = 404;
+	else if (status == 200 && strcmp(req->method, "GET") != 0 && !is_head)
+		status = 405;
+	if (status == 200)
+		stats_format(client->control, &t);
+	else
+		text_printf(&t, "%d %s\n", status, http_reason(status));
+	head_len = http_response_head(head, sizeof(head), status,
+				      status == 200 ? CONTROL_METRICS_TYPE :
+				      "text/plain; charset=utf-8", t.len);
+	if (is_head)
+		t.len = 0;
+	/* The head goes first: the body moves up behind it. */
+	text_put(&t, head, head_len);
+	memmove(t.buf + head_len, t.buf, t.len - head_len);
+	memcpy(t.buf, head, head_len);
+	client_answer(client, &t);
+}
+
+/* ---- reload: the daemon does it (off the loop), then control_reload_done() ---- */
+
+static void client_reload(struct control_client *client)
+{
+	struct control *control = client->control;
+
+	if (control->hooks.reload == NULL) {
+		client_answerf(client, "error: this daemon takes no reload requests\n");
+		return;
+	}
+	client->reload_ticket = ++control->reload_tickets;
+	client->state = CLIENT_WAITING;
+	evloop_watch(control->loop, client->fd, 0, client_on_readable, client);
+	client_wait(client, CONTROL_WAIT_MS);
+	control->hooks.reload(control->hooks.arg, client->reload_ticket);
+}
+
+void control_reload_done(struct control *control, uint64_t ticket, const char *result)
+{
+	struct control_client *client = control->clients, *next;
+
+	for (; client != NULL; client = next) {
+		next = client->next;
+		if (client->state == CLIENT_WAITING && client->reload_ticket != 0 &&
+		    client->reload_ticket <= ticket)
+			client_answerf(client, "%s", result);
+	}
+}
+
+/* ---- route: the daemon's router decides ---- */
+
+static void client_route(struct control_client *client, const char *address)
+{
+	struct control *control = client->control;
+
+	if (strlen(address) > FORMAT_KEY_MAX) {
+		client_answerf(client, "error: address longer than %d bytes\n", FORMAT_KEY_MAX);
+		return;
+	}
+	snprintf(client->address, sizeof(client->address), "%s", address);
+	client->state = CLIENT_WAITING;
+	evloop_watch(control->loop, client->fd, 0, client_on_readable, client);
+	client_wait(client, CONTROL_WAIT_MS);
+	router_decide(control->router, client->address, NULL, client_on_route, client);
+}
+
+static void client_on_route(void *arg, const struct route *route)
+{
+	struct control_client *client = arg;
+	struct text t = { 0 };
+
+	if (client->control == NULL) {
+		free(client);	/* closed while the route was decided: nobody to tell */
+		return;
+	}
+	route_answer_format(client->control, client->address, route, &t);
+	client_answer(client, &t);
+}
+
+/*
+ * "ACTION\n", the explanation (mxpath route's text), then per map
+ * "map KEY -> REPLY" with the reply exactly as the socketmap door sends it.
+ */
+static void route_answer_format(struct control *control, const char *address,
+				const struct route *route, struct text *t)
+{
+	struct policy *policy = router_policy(control->router);
+	char *explained = NULL;
+	size_t explained_len = 0;
+	FILE *fp = open_memstream(&explained, &explained_len);
+
+	if (fp == NULL)
+		fatal("control socket: open_memstream: %s", strerror(errno));
+	route_text_write(fp, address, route);
+	if (fclose(fp) != 0)
+		fatal("control socket: formatting a route: %s", strerror(errno));
+	text_printf(t, "%s\n", route_action_name(route->action));
+	text_put(t, explained, explained_len);
+	free(explained);
+	for (size_t i = 0; i < MX_ARRAY_LEN(route_map_views); i++)
+		route_map_reply(policy, &route_map_views[i], address, route, t);
+	policy_unref(&policy);
+}
+
+static void route_map_reply(const struct policy *policy, const struct route_map_view *view,
+			    const char *address, const struct route *route, struct text *t)
+{
+	struct format_query q;
+	struct format_reply reply = { .cap = FORMAT_REPLY_MAX + 1 };
+	const char *at = strrchr(address, '@');
+	const char *key = view->by_domain && at != NULL ? at + 1 : address;
+	char request[FORMAT_KEY_MAX + 32];
+
+	snprintf(request, sizeof(request), "%s %s", format_map_name(view->map), key);
+	reply.buf = xmalloc(reply.cap);
+	if (format_request(policy, request, strlen(request), &q, &reply) == FORMAT_ROUTE)
+		format_route(policy, &q, route, &reply);
+	text_printf(t, "%-12s %s -> %s\n", view->label, key, reply.buf);
+	free(reply.buf);
+}
+
+/* ---- one client: the answer ---- */
+
+/* Takes t's buffer; sends what it can now, the rest when the client reads. */
+static void client_answer(struct control_client *client, struct text *t)
+{
+	struct control *control = client->control;
+
+	client->text = t->buf;
+	client->len = t->len;
+	client->state = CLIENT_WRITING;
+	t->buf = NULL;
+	if (client_send(client)) {
+		client_finish(client);
+		return;
+	}
+	if (evloop_watch(control->loop, client->fd, EV_WRITE, client_on_writable, client) < 0) {
+		log_warnx("control socket: cannot watch a client: %s", strerror(errno));
+		client_close(&client);
+		return;
+	}
+	client_wait(client, CONTROL_TIMEOUT_MS);
+}
+
+static void client_answerf(struct control_client *client, const char *fmt, ...)
+{
+	struct text t = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	text_vprintf(&t, fmt, ap);
+	va_end(ap);
+	client_answer(client, &t);
+}
+
+/* (Re)arms the client's one timer. */
+static void client_wait(struct control_client *client, uint64_t ms)
+{
+	struct control *control = client->control;
+
+	evloop_timer_cancel(control->loop, &client->timer);
+	client->timer = evloop_timer_add(control->loop, ms, client_on_timeout, client);
 }
 
 /* True when the client is done with: everything sent, or gone. */
@@ -238,36 +582,94 @@ static void client_on_writable(int fd MX_UNUSED, unsigned events MX_UNUSED, void
 	struct control_client *client = arg;
 
 	if (client_send(client))
+		client_finish(client);
+}
+
+/*
+ * Answered. Closing now with unread request bytes (an oversize request
+ * cut short) would reset the connection and lose the answer on the way:
+ * say we are done writing and read until the client closes, a while at
+ * most.
+ */
+static void client_finish(struct control_client *client)
+{
+	struct control *control = client->control;
+
+	client->state = CLIENT_DRAINING;
+	if (shutdown(client->fd, SHUT_WR) < 0 ||
+	    evloop_watch(control->loop, client->fd, EV_READ, client_on_drain, client) < 0) {
 		client_close(&client);
+		return;
+	}
+	client_wait(client, CONTROL_DRAIN_MS);
+}
+
+static void client_on_drain(int fd, unsigned events MX_UNUSED, void *arg)
+{
+	struct control_client *client = arg;
+	char sink[4096];
+	ssize_t n = recv(fd, sink, sizeof(sink), 0);
+
+	if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)))
+		return;
+	client_close(&client);	/* closed by the client, or gone */
 }
 
 static void client_on_timeout(void *arg)
 {
 	struct control_client *client = arg;
+	static const char *const what[] = {
+		[CLIENT_READING] = "send its request",
+		[CLIENT_WAITING] = "get its reload or route",
+		[CLIENT_WRITING] = "read its answer",
+		[CLIENT_DRAINING] = "close",
+	};
 
 	client->timer = NULL;
-	log_warnx("control socket: a client took more than %d ms to read; dropped it",
-		  CONTROL_TIMEOUT_MS);
+	if (client->state == CLIENT_DRAINING) {
+		client_close(&client);	/* answered; it just did not close */
+		return;
+	}
+	log_warnx("control socket: a client took more than %llu ms to %s; dropped it",
+		  (unsigned long long)(client->state == CLIENT_WAITING ? CONTROL_WAIT_MS :
+				       CONTROL_TIMEOUT_MS), what[client->state]);
 	client_close(&client);
 }
 
-static void client_close(struct control_client **clientp)
+/* Off the control's list; the fd and the timer are left alone. */
+static void client_unlink(struct control_client *client)
 {
-	struct control_client *client = *clientp;
 	struct control *control = client->control;
 
-	evloop_timer_cancel(control->loop, &client->timer);
-	evloop_unwatch(control->loop, client->fd);
-	close(client->fd);
 	if (client->prev != NULL)
 		client->prev->next = client->next;
 	else
 		control->clients = client->next;
 	if (client->next != NULL)
 		client->next->prev = client->prev;
+	client->prev = client->next = NULL;
 	control->n_clients--;
+}
+
+/* A client waiting for a route stays allocated (off the list, fd closed)
+ * until the router's callback, which frees it. */
+static void client_close(struct control_client **clientp)
+{
+	struct control_client *client = *clientp;
+	struct control *control = client->control;
+	bool route_pending = client->state == CLIENT_WAITING && client->reload_ticket == 0;
+
+	evloop_timer_cancel(control->loop, &client->timer);
+	evloop_unwatch(control->loop, client->fd);
+	close(client->fd);
+	client->fd = -1;
 	free(client->text);
-	free(client);
+	client->text = NULL;
+	client_unlink(client);
+	if (route_pending)
+		client->control = NULL;
+	else
+		free(client);
 	*clientp = NULL;
 }
 
@@ -421,14 +823,23 @@ static void metric_single(struct text *t, const char *name, const char *type, co
 static void text_printf(struct text *t, const char *fmt, ...)
 {
 	va_list ap;
+
+	va_start(ap, fmt);
+	text_vprintf(t, fmt, ap);
+	va_end(ap);
+}
+
+static void text_vprintf(struct text *t, const char *fmt, va_list ap)
+{
+	va_list again;
 	int n;
 
 	for (;;) {
 		size_t room = t->cap - t->len;
 
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf + t->len, room, fmt, ap);
-		va_end(ap);
+		va_copy(again, ap);
+		n = vsnprintf(t->buf + t->len, room, fmt, again);
+		va_end(again);
 		if (n < 0)
 			fatal("control socket: formatting failed");
 		if ((size_t)n < room) {
@@ -442,11 +853,30 @@ static void text_printf(struct text *t, const char *fmt, ...)
 	}
 }
 
+/* Appends len bytes (not NUL-terminated). */
+static void text_put(struct text *t, const char *data, size_t len)
+{
+	if (t->cap - t->len < len + 1) {
+		t->cap = t->len + len + 1;
+		t->buf = xrealloc(t->buf, t->cap);
+	}
+	memcpy(t->buf + t->len, data, len);
+	t->len += len;
+	t->buf[t->len] = '\0';
+}
+
 /* ---- the client side ---- */
 
 int control_fetch_stats(const char *spec, FILE *out, char *err, size_t errlen)
 {
-	struct timeval timeout = { .tv_sec = CONTROL_TIMEOUT_MS / 1000 };
+	return control_ask(spec, "stats", out, CONTROL_TIMEOUT_MS, err, errlen);
+}
+
+int control_ask(const char *spec, const char *request, FILE *out, int timeout_ms, char *err,
+		size_t errlen)
+{
+	struct timeval timeout = { .tv_sec = timeout_ms / 1000,
+				   .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
 	char buf[8192];
 	size_t total = 0;
 	ssize_t n;
@@ -459,8 +889,15 @@ int control_fetch_stats(const char *spec, FILE *out, char *err, size_t errlen)
 	fd = listen_connect(spec, err, errlen);
 	if (fd < 0)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) < 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) < 0) {
 		snprintf(err, errlen, "%s: setsockopt: %s", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s\n", request);
+	if (send(fd, buf, strlen(buf), MSG_NOSIGNAL) != (ssize_t)strlen(buf)) {
+		snprintf(err, errlen, "%s: sending the request: %s", spec, strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -8,6 +8,12 @@
  * always bracketed so neither MTA looks up MX records again; a reject is
  * the error transport or mailer, a temporary failure TEMP.
  *
+ * A relay the MTA must keep for TLS (route->mta_keeps: DNSSEC, MTA-STS,
+ * listed) is NOTFOUND, so the MTA routes it with its own DANE, MTA-STS and
+ * policy table. The "tls" map answers Postfix's smtp_tls_policy_maps for
+ * the "[host]" keys handed out here with the level the policy gives the
+ * host; any other key is NOTFOUND (Postfix's own default applies).
+ *
  * Pure: the reply goes into the caller's buffer, and a list that would
  * not fit is cut between hosts, never inside one.
  */
@@ -33,6 +39,7 @@ struct map_syntax {
 static const struct map_syntax map_syntax[FORMAT_MAPS] = {
 	[FORMAT_MAP_TRANSPORT] = { "transport", ", ", "ipv6:", true },
 	[FORMAT_MAP_MAILERTABLE] = { "mailertable", ":", "IPv6:", false },
+	[FORMAT_MAP_TLS] = { "tls", "", "", false },
 };
 
 static const char *const outcome_names[] = {
@@ -60,6 +67,9 @@ static enum format_step request_dot_key(const struct policy *policy, struct form
 static enum format_step request_key(const struct policy *policy, struct format_query *q,
 				    struct format_reply *reply);
 static bool key_is_bare_name(const struct recipient *rcpt);
+static enum format_step request_tls(const struct policy *policy, struct format_query *q,
+				    struct format_reply *reply);
+static const char *keep_reason(enum tls_keep keep);
 static enum format_step request_route(struct format_query *q, struct format_reply *reply);
 static void route_relay(const struct policy *policy, const struct map_syntax *syntax,
 			const struct route *route, struct format_reply *reply);
@@ -97,6 +107,8 @@ enum format_step format_request(const struct policy *policy, const char *request
 		return request_unknown_map(request, (size_t)(space - request), reply);
 	if (key_len > FORMAT_KEY_MAX)
 		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", "key too long");
+	if (q->map == FORMAT_MAP_TLS)
+		return request_tls(policy, q, reply);
 	if (q->map == FORMAT_MAP_TRANSPORT && strcmp(q->key, "*") == 0)
 		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", "wildcard key");
 	if (q->map == FORMAT_MAP_MAILERTABLE && q->key[0] == '.')
@@ -184,6 +196,44 @@ static enum format_step request_key(const struct policy *policy, struct format_q
 }
 
 /*
+ * "[host]" or "[host]:port" (what route_relay() hands out): the level the
+ * policy gives host. A bare domain is the MTA's own business.
+ */
+static enum format_step request_tls(const struct policy *policy, struct format_query *q,
+				    struct format_reply *reply)
+{
+	const char *close = strchr(q->key, ']');
+	enum tls_level named, literal;
+	const char *level;
+	size_t len;
+
+	if (q->key[0] != '[' || close == NULL || (close[1] != '\0' && close[1] != ':'))
+		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", "not a [host] key");
+	len = (size_t)(close - q->key);
+	/* A literal is stored with its brackets, a name without them. */
+	named = tls_host_level(policy, q->key + 1, len - 1);
+	literal = tls_host_level(policy, q->key, len + 1);
+	level = tls_level_policy(named > literal ? named : literal);
+	if (level == NULL)
+		return answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", "no TLS level for this host");
+	answer3(reply, FORMAT_RELAY, "OK ", level, "");
+	return FORMAT_ANSWERED;
+}
+
+/* Static, for the log line: why the MTA keeps a relay. */
+static const char *keep_reason(enum tls_keep keep)
+{
+	switch (keep) {
+	case TLS_KEEP_LISTED: return "the MTA keeps it for TLS: listed";
+	case TLS_KEEP_DNSSEC: return "the MTA keeps it for TLS: dnssec";
+	case TLS_KEEP_MTA_STS: return "the MTA keeps it for TLS: mta_sts";
+	case TLS_KEEP_MTA_STS_UNKNOWN: return "the MTA keeps it for TLS: mta_sts_unknown";
+	case TLS_KEEP_NONE: break;
+	}
+	return "the MTA keeps it for TLS";
+}
+
+/*
  * "postmaster", "user": one label and no '@' is a local name the MTA
  * qualifies or delivers itself (postmap -q postmaster, sendmail's
  * unqualified hosts), never a domain to ask the DNS about.
@@ -208,6 +258,10 @@ void format_route(const struct policy *policy, const struct format_query *q,
 
 	switch (route->action) {
 	case ROUTE_RELAY:
+		if (route->mta_keeps != TLS_KEEP_NONE) {
+			answer(reply, FORMAT_NOTFOUND, "NOTFOUND ", keep_reason(route->mta_keeps));
+			return;
+		}
 		route_relay(policy, syntax, route, reply);
 		return;
 	case ROUTE_LOCAL:

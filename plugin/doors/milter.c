@@ -20,6 +20,17 @@
  * It does not choose next hops for the MTA (the socketmap door does), nor
  * resolve, cache or parse configuration.
  *
+ * Logs. One line per recipient, Postfix style, the MTA's queue id first:
+ *   QUEUEID: rcpt=<a@x> action=relay rule=mx hops=mx1.x,mx2.x reply=- conn=7
+ * so that grepping mail.log for a queue id finds mxpathd's lines beside
+ * the MTA's. sendmail gives {i} from MAIL on; Postfix only once the queue
+ * file exists (at the latest from DATA on), so a verdict at RCPT may come
+ * before the queue id. Then a refused recipient is logged at once with
+ * NOQUEUE for the id (it never enters the queue, as in Postfix's own
+ * "NOQUEUE: reject" lines), and an accepted one is held until end of
+ * message and logged with the queue id (NOQUEUE if the transaction ends
+ * without one: aborted). conn=N ties the lines of one connection.
+ *
  * Threads. Debian's libmilter runs sessions on a worker pool: a session's
  * callbacks may run on different threads, and a new worker starts
  * whenever none is idle, so sessions waiting for DNS never hold up the
@@ -93,6 +104,7 @@ struct rcpt_entry {
 	char *rewrite_to;	/* the new recipient; NULL keeps it */
 	enum route_action action;
 	enum route_rule rule;
+	enum tls_keep mta_keeps;	/* the MTA routes it itself (socketmap NOTFOUND) */
 	char *hops;		/* "a.example,b.example" for the trace; NULL if none */
 };
 
@@ -106,6 +118,8 @@ struct session {
 	size_t n_rcpts, cap_rcpts;
 	size_t n_dropped;		/* accepted but not recorded (over the caps) */
 	size_t n_accepted;		/* recipients of this message, recorded or not */
+	char **held_logs;		/* accepted recipients' lines waiting for {i} */
+	size_t n_held, cap_held;
 	struct route route;		/* reused for every RCPT of the connection */
 	char rcpt_buf[MX_ADDRESS_MAX + 1];
 };
@@ -133,8 +147,8 @@ static struct session *session_new(void);
 static void session_free(struct session **s);
 static void session_end_transaction(struct session *s);
 static struct session *session_get(SMFICTX *ctx);
-static const char *session_queue_id(SMFICTX *ctx, const struct session *s, char *buf,
-				    size_t len);
+static const char *session_queue_id(SMFICTX *ctx);
+static void session_log_held(struct session *s, const char *queue_id);
 
 static bool callback_enter(void);
 static void callback_leave(void);
@@ -155,7 +169,7 @@ static void rcpt_entry_clear(struct rcpt_entry *e);
 
 static sfsistat verdict_apply(SMFICTX *ctx, const struct route *route, bool enforce);
 static void reply_set(SMFICTX *ctx, int code, const char *status, const char *text);
-static void decision_log(SMFICTX *ctx, const struct session *s, const char *rcpt,
+static void decision_log(SMFICTX *ctx, struct session *s, const char *rcpt,
 			 const struct route *route, bool replied);
 
 static void eom_add_trace(SMFICTX *ctx, struct session *s);
@@ -343,7 +357,7 @@ static sfsistat milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostadd
 	stat_add(&stats.sessions);
 	s->is_local_submission = is_local_submission(hostname, hostaddr);
 	if (s->is_local_submission) {
-		log_debug("milter: conn#%llu: local submission, no verdicts",
+		log_debug("milter: local submission, no verdicts conn=%llu",
 			  (unsigned long long)s->id);
 		return SMFIS_CONTINUE;
 	}
@@ -418,6 +432,7 @@ static sfsistat milter_eom(SMFICTX *ctx)
 
 	if (s == NULL || s->policy == NULL)
 		return SMFIS_CONTINUE;
+	session_log_held(s, session_queue_id(ctx));
 	eom_rewrite(ctx, s);
 	eom_add_trace(ctx, s);
 	session_end_transaction(s);
@@ -460,17 +475,20 @@ static void session_free(struct session **s)
 	if (*s == NULL)
 		return;
 	session_end_transaction(*s);
+	free((*s)->held_logs);
 	free((*s)->rcpts);
 	free((*s)->self_extra);
 	free(*s);
 	*s = NULL;
 }
 
-/* Forgets the recipients and the policy of the message; keeps the buffers. */
+/* Forgets the recipients and the policy of the message; keeps the buffers.
+ * Lines still held never got a queue id. */
 static void session_end_transaction(struct session *s)
 {
 	size_t i;
 
+	session_log_held(s, "NOQUEUE");
 	for (i = 0; i < s->n_rcpts; i++)
 		rcpt_entry_clear(&s->rcpts[i]);
 	s->n_rcpts = 0;
@@ -485,16 +503,23 @@ static struct session *session_get(SMFICTX *ctx)
 	return smfi_getpriv(ctx);
 }
 
-/* Postfix defines {i} from DATA on (from MAIL for local submission). */
-static const char *session_queue_id(SMFICTX *ctx, const struct session *s, char *buf,
-				    size_t len)
+/* The MTA's queue id, or NOQUEUE. Postfix defines {i} once the queue file
+ * exists (from DATA on at the latest), sendmail from MAIL on. */
+static const char *session_queue_id(SMFICTX *ctx)
 {
 	const char *id = smfi_getsymval(ctx, "i");
 
-	if (id != NULL && *id != '\0')
-		return id;
-	snprintf(buf, len, "conn#%llu", (unsigned long long)s->id);
-	return buf;
+	return id != NULL && *id != '\0' ? id : "NOQUEUE";
+}
+
+/* Writes the held lines with the queue id, in the order of the RCPTs. */
+static void session_log_held(struct session *s, const char *queue_id)
+{
+	for (size_t i = 0; i < s->n_held; i++) {
+		log_info("%s: %s", queue_id, s->held_logs[i]);
+		free(s->held_logs[i]);
+	}
+	s->n_held = 0;
 }
 
 /* True if the router may be used; callback_leave() must follow either way. */
@@ -650,7 +675,6 @@ static void rcpt_record(struct session *s, SMFICTX *ctx, char **argv,
 	const struct policy *policy = s->policy;
 	struct rcpt_entry *e;
 	char *rewrite_to;
-	char id[32];
 
 	if (!policy->milter.trace_header && !policy->milter.rewrite_clusters &&
 	    policy->milter.rewrite_local == NULL)
@@ -660,10 +684,10 @@ static void rcpt_record(struct session *s, SMFICTX *ctx, char **argv,
 		return;
 	if (s->n_rcpts == MILTER_RCPTS_MAX || args_too_long(argv)) {
 		if (s->n_dropped++ == 0)
-			log_warnx("milter: %s: more than %d recipients (or %d octets of RCPT "
-				  "parameters): the rest are not rewritten or traced",
-				  session_queue_id(ctx, s, id, sizeof(id)), MILTER_RCPTS_MAX,
-				  MILTER_ESMTP_MAX);
+			log_warnx("%s: milter: more than %d recipients (or %d octets of RCPT "
+				  "parameters): the rest are not rewritten or traced conn=%llu",
+				  session_queue_id(ctx), MILTER_RCPTS_MAX, MILTER_ESMTP_MAX,
+				  (unsigned long long)s->id);
 		free(rewrite_to);
 		return;
 	}
@@ -678,6 +702,7 @@ static void rcpt_record(struct session *s, SMFICTX *ctx, char **argv,
 	e->rewrite_to = rewrite_to;
 	e->action = route->action;
 	e->rule = route->rule;
+	e->mta_keeps = route->mta_keeps;
 	if (policy->milter.trace_header && route->n_hops > 0) {
 		char hops[MILTER_TRACE_MAX];
 
@@ -743,13 +768,19 @@ static void reply_set(SMFICTX *ctx, int code, const char *status, const char *te
 	}
 }
 
-/* One line per recipient decision. */
-static void decision_log(SMFICTX *ctx, const struct session *s, const char *rcpt,
+/*
+ * One line per recipient decision, the queue id first. Without one yet, a
+ * refused recipient is logged now as NOQUEUE, an accepted one is held for
+ * end of message (at most MILTER_RCPTS_MAX; the rest go out as NOQUEUE).
+ */
+static void decision_log(SMFICTX *ctx, struct session *s, const char *rcpt,
 			 const struct route *route, bool replied)
 {
-	char id[32], hops[MILTER_LOG_HOPS_MAX], reply[ROUTE_TEXT_MAX + 64];
-	char printable[MX_ADDRESS_MAX + 3];
+	char hops[MILTER_LOG_HOPS_MAX], reply[ROUTE_TEXT_MAX + 64];
+	char printable[MX_ADDRESS_MAX + 3], line[MX_ADDRESS_MAX + MILTER_LOG_HOPS_MAX +
+						 ROUTE_TEXT_MAX + 192];
 	const struct smtp_reply *r = &route->reply;
+	const char *queue_id = session_queue_id(ctx);
 
 	/* From the network: no line breaks into the log. */
 	present_sanitize(printable, sizeof(printable), rcpt, strlen(rcpt), MILTER_PRINTABLE);
@@ -759,15 +790,23 @@ static void decision_log(SMFICTX *ctx, const struct session *s, const char *rcpt
 			 replied ? "" : " (not enforced)");
 	else
 		snprintf(reply, sizeof(reply), "-");
-	log_info("milter: %s: rcpt=%s action=%s rule=%s hops=%s reply=%s",
-		 session_queue_id(ctx, s, id, sizeof(id)), printable,
-		 route_action_name(route->action), route_rule_name(route->rule), hops, reply);
+	snprintf(line, sizeof(line), "rcpt=%s action=%s rule=%s hops=%s reply=%s conn=%llu",
+		 printable, route_action_name(route->action), route_rule_name(route->rule), hops,
+		 reply, (unsigned long long)s->id);
+	if (strcmp(queue_id, "NOQUEUE") != 0 || replied || s->n_held == MILTER_RCPTS_MAX) {
+		log_info("%s: %s", queue_id, line);
+		return;
+	}
+	if (s->n_held == s->cap_held) {
+		s->cap_held = s->cap_held == 0 ? 8 : s->cap_held * 2;
+		s->held_logs = xreallocarray(s->held_logs, s->cap_held, sizeof(*s->held_logs));
+	}
+	s->held_logs[s->n_held++] = xstrdup(line);
 }
 
 static void eom_rewrite(SMFICTX *ctx, struct session *s)
 {
 	bool with_args = (s->actions & SMFIF_ADDRCPT_PAR) != 0;
-	char id[32];
 	size_t i;
 	int rc;
 
@@ -797,27 +836,27 @@ static void eom_rewrite(SMFICTX *ctx, struct session *s)
 			continue;
 		}
 		stat_add(&stats.rewritten);
-		log_info("milter: %s: rcpt=%s rewritten to %s",
-			 session_queue_id(ctx, s, id, sizeof(id)), e->original, e->rewrite_to);
+		log_info("%s: rcpt=%s rewritten to %s conn=%llu", session_queue_id(ctx),
+			 e->original, e->rewrite_to, (unsigned long long)s->id);
 	}
 }
 
 /*
  * X-MXPath: <a@x> relay rule=mx hops=mx1.x,mx2.x
+ * (or "... rule=mx mta=mta_sts" for a domain the MTA routes itself)
  * for a message with exactly one recipient (see Privacy above), folded
  * between words and between hops, at most MILTER_TRACE_MAX bytes.
  */
 static void eom_add_trace(SMFICTX *ctx, struct session *s)
 {
 	struct trace t = { .line = sizeof("X-MXPath: ") - 1 };
-	char id[32];
 
 	if (!s->policy->milter.trace_header || (s->actions & SMFIF_ADDHDRS) == 0)
 		return;
 	if (s->n_accepted != 1 || s->n_rcpts != 1) {
 		if (s->n_accepted > 1)
-			log_debug("milter: %s: %zu recipients: no trace header",
-				  session_queue_id(ctx, s, id, sizeof(id)), s->n_accepted);
+			log_debug("%s: milter: %zu recipients: no trace header conn=%llu",
+				  session_queue_id(ctx), s->n_accepted, (unsigned long long)s->id);
 		return;
 	}
 	trace_add_entry(&t, &s->rcpts[0]);
@@ -841,6 +880,12 @@ static void trace_add_entry(struct trace *t, const struct rcpt_entry *e)
 	trace_add(t, route_action_name(e->action), true);
 	snprintf(word, sizeof(word), "rule=%s", route_rule_name(e->rule));
 	trace_add(t, word, true);
+	if (e->mta_keeps != TLS_KEEP_NONE) {
+		/* The MTA routes it itself: mxpath's hops are not the ones taken. */
+		snprintf(word, sizeof(word), "mta=%s", tls_keep_name(e->mta_keeps));
+		trace_add(t, word, true);
+		return;
+	}
 	for (hop = e->hops; hop != NULL; hop = next) {
 		next = strchr(hop, ',');
 		n = next != NULL ? (size_t)(++next - hop) : strlen(hop);

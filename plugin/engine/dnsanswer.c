@@ -36,6 +36,7 @@ static const char *const type_names[] = {
 	[DNS_TYPE_MX] = "MX",
 	[DNS_TYPE_A] = "A",
 	[DNS_TYPE_AAAA] = "AAAA",
+	[DNS_TYPE_TXT] = "TXT",
 };
 
 static const char *const status_names[] = {
@@ -109,6 +110,7 @@ struct dns_answer *dns_answer_copy(const struct dns_answer *answer)
 			    answer->cname);
 	copy->cname_pending = answer->cname_pending;
 	copy->truncated = answer->truncated;
+	copy->authenticated = answer->authenticated;
 	return copy;
 }
 

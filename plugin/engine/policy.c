@@ -65,6 +65,8 @@ void policy_free(struct policy **policy)
 	free(p->socketmap.transport);
 	free(p->socketmap.mailer);
 	free(p->socketmap.local);
+	policy_free_strings(p->tls.mta_domains, p->tls.n_mta_domains);
+	free(p->tls.policy_table);
 	free(p);
 	*policy = NULL;
 }

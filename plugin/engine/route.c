@@ -69,6 +69,7 @@ struct route_pass {
 	size_t n_cands;
 	struct candidate fallbacks[POLICY_FALLBACK_MAX];
 	size_t n_fallbacks;
+	const struct dns_answer *sts;	/* _mta-sts TXT of an MX domain, if asked */
 };
 
 enum ask_result { ASK_OK, ASK_PENDING, ASK_BROKEN };
@@ -98,6 +99,9 @@ static enum route_status route_cluster(struct route_pass *d, const struct policy
 static enum route_status route_static(struct route_pass *d, const struct policy_route *route);
 static enum route_status route_mx(struct route_pass *d);
 static enum route_status route_mx_records(struct route_pass *d, const struct dns_answer *mx);
+static enum route_status route_mx_answer(struct route_pass *d, const struct dns_answer *mx);
+static void pass_ask_sts(struct route_pass *d);
+static void pass_set_hop_tls(struct route_pass *d);
 static enum route_status route_implicit_mx(struct route_pass *d);
 static enum route_status route_exchangers(struct route_pass *d);
 static enum route_status route_self_best(struct route_pass *d);
@@ -241,6 +245,7 @@ static void route_reset(struct route *out)
 	out->n_addrs = 0;
 	out->n_pruned = 0;
 	out->self_listed = false;
+	out->mta_keeps = TLS_KEEP_NONE;
 	out->reply.code = 0;
 	out->reply.status[0] = '\0';
 	out->reply.text[0] = '\0';
@@ -263,6 +268,7 @@ static void pass_init(struct route_pass *d, const struct route_input *in, struct
 	d->via = VIA_MX;
 	d->n_cands = 0;
 	d->n_fallbacks = 0;
+	d->sts = NULL;
 	d->self_extra[0] = '\0';
 	/* The MTA's {j} may carry a trailing dot or capitals; a malformed
 	 * one names nothing. */
@@ -273,6 +279,7 @@ static void pass_init(struct route_pass *d, const struct route_input *in, struct
 
 static void pass_finish(struct route_pass *d)
 {
+	pass_set_hop_tls(d);
 	if (!d->used_dns) {
 		d->out->ttl = 0;
 		d->out->cache = CACHE_NONE;
@@ -439,9 +446,44 @@ static enum route_status route_mx(struct route_pass *d)
 	if (mx->status == DNS_NXDOMAIN)
 		return route_fail(d, REPLY_NO_DOMAIN, "domain %s does not exist",
 				  domain);
+	return route_mx_answer(d, mx);
+}
+
+/* An MX set or its absence: routed, and then perhaps left to the MTA for TLS. */
+static enum route_status route_mx_answer(struct route_pass *d, const struct dns_answer *mx)
+{
+	enum route_status status;
+	bool is_null = mx->status == DNS_OK && mx->n == 1 && mx->rr.mx[0].host[0] == '\0';
+
+	if (!is_null)
+		pass_ask_sts(d);
 	if (mx->status == DNS_NODATA || mx->n == 0)
-		return route_implicit_mx(d);
-	return route_mx_records(d, mx);
+		status = route_implicit_mx(d);
+	else
+		status = route_mx_records(d, mx);
+	if (status == ROUTE_DONE && d->out->action == ROUTE_RELAY)
+		d->out->mta_keeps = tls_mta_keeps(d->policy, d->out->domain, mx, d->sts);
+	return status;
+}
+
+/* Asked beside the exchangers' addresses, so a cold route still takes two round trips. */
+static void pass_ask_sts(struct route_pass *d)
+{
+	char name[MX_NAME_BUF];
+
+	if (!d->policy->tls.mta_sts || !tls_sts_name(d->out->domain, name, sizeof(name)))
+		return;
+	d->sts = pass_ask(d, 0, DNS_TYPE_TXT, name);
+}
+
+/* Each hop carries the level the TLS door gives its host. */
+static void pass_set_hop_tls(struct route_pass *d)
+{
+	for (unsigned i = 0; i < d->out->n_hops; i++) {
+		struct hop *hop = &d->out->hops[i];
+
+		hop->tls = tls_host_level(d->policy, hop->host, strlen(hop->host));
+	}
 }
 
 static enum route_status route_mx_records(struct route_pass *d, const struct dns_answer *mx)

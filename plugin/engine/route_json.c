@@ -37,6 +37,10 @@ int route_json_write(FILE *fp, const char *address, const struct route *route)
 	json_write_pruned(fp, route);
 	fprintf(fp, ",\"ttl\":%u,\"cache\":", (unsigned)route->ttl);
 	json_write_string(fp, cache_state_name(route->cache));
+	if (route->mta_keeps != TLS_KEEP_NONE) {
+		fputs(",\"mta_keeps\":", fp);
+		json_write_string(fp, tls_keep_name(route->mta_keeps));
+	}
 	fputs("}\n", fp);
 	return ferror(fp) ? -1 : 0;
 }
@@ -77,6 +81,10 @@ static void json_write_hops(FILE *fp, const struct route *route)
 		}
 		fputs("],\"via\":", fp);
 		json_write_string(fp, hop_via_name(hop->via));
+		if (hop->tls != TLS_LEVEL_NONE) {
+			fputs(",\"tls\":", fp);
+			json_write_string(fp, tls_level_name(hop->tls));
+		}
 		fputc('}', fp);
 	}
 	fputc(']', fp);

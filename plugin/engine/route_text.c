@@ -10,6 +10,9 @@
  *         90  mail.othercorp.com    worse_than_self
  *     ttl 300 s, cache miss
  *
+ * A host with a TLS level gets "tls=LEVEL" after its via; a domain the MTA
+ * keeps (tlspolicy.h) gets a line saying so and why.
+ *
  * Columns are as wide as their widest cell, so a block reads at a glance.
  * Names come from DNS: control characters are shown as '?'.
  */
@@ -37,6 +40,9 @@ int route_text_write(FILE *fp, const char *address, const struct route *route)
 	int host_width = text_host_width(route);
 
 	text_write_decision(fp, address, route);
+	if (route->mta_keeps != TLS_KEEP_NONE)
+		fprintf(fp, "    the MTA keeps this domain (%s): the socketmap answers NOTFOUND\n",
+			tls_keep_name(route->mta_keeps));
 	if (route->n_hops > 0)
 		text_write_hops(fp, route, host_width);
 	if (route->n_pruned > 0)
@@ -113,7 +119,10 @@ static void text_write_hops(FILE *fp, const struct route *route, int host_width)
 		text_write_pref(fp, hop->pref);
 		fputs("  ", fp);
 		text_write_safe(fp, hop->host, host_width);
-		fprintf(fp, "  %-*s  %s\n", addr_width, addrs, hop_via_name(hop->via));
+		fprintf(fp, "  %-*s  %s", addr_width, addrs, hop_via_name(hop->via));
+		if (hop->tls != TLS_LEVEL_NONE)
+			fprintf(fp, "  tls=%s", tls_level_name(hop->tls));
+		fputc('\n', fp);
 	}
 }
 

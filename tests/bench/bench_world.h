@@ -176,11 +176,12 @@ static inline void bench_exchanger_addr(size_t i, unsigned k, bool v6, struct mx
 	memcpy(&out->u.v6.s6_addr[12], &n, sizeof(n));
 }
 
-/* One domain's answers: 1 MX, 3 A and (dual-stack) 3 AAAA, into the cache. */
+/* One domain's answers: 1 MX, 3 A and (dual-stack) 3 AAAA, and the
+ * _mta-sts TXT (NXDOMAIN, the common case) a default policy asks, into the cache. */
 static inline void bench_world_put_domain(struct bench_world *w, size_t i)
 {
 	static const uint16_t prefs[BENCH_EXCHANGERS] = { 10, 10, 20 };
-	char domain[MX_NAME_BUF], hosts[BENCH_EXCHANGERS][MX_NAME_BUF];
+	char domain[MX_NAME_BUF], hosts[BENCH_EXCHANGERS][MX_NAME_BUF], sts[MX_NAME_BUF];
 	struct dns_mx mx[BENCH_EXCHANGERS];
 
 	bench_domain_name(i, domain, sizeof(domain));
@@ -202,6 +203,9 @@ static inline void bench_world_put_domain(struct bench_world *w, size_t i)
 	}
 	cache_put(w->cache, 0, DNS_TYPE_MX, domain,
 		  dns_answer_new_mx(mx, BENCH_EXCHANGERS, BENCH_TTL, NULL), BENCH_NOW_MS);
+	if (tls_sts_name(domain, sts, sizeof(sts)))
+		cache_put(w->cache, 0, DNS_TYPE_TXT, sts,
+			  dns_answer_new_status(DNS_TYPE_TXT, DNS_NXDOMAIN, BENCH_TTL), BENCH_NOW_MS);
 }
 
 /* The default policy (self "auto", as a packaged install), IPv6 on or off. */
@@ -218,7 +222,7 @@ static inline struct policy *bench_policy_new(bool dual_stack)
 
 static inline size_t bench_answers_per_domain(bool dual_stack)
 {
-	return 1 + BENCH_EXCHANGERS * (dual_stack ? 2 : 1);
+	return 2 + BENCH_EXCHANGERS * (dual_stack ? 2 : 1);	/* MX, TXT, addresses */
 }
 
 /* The cache is sized to hold the whole world (no evictions). */

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# 30-daemon-control - the control socket: every connection gets the counters
-# in Prometheus text format (parsed here by the Prometheus client library's
+# 30-daemon-control - the control socket: "stats" gets the counters in
+# Prometheus text format (parsed here by the Prometheus client library's
 # own parser), with HELP and TYPE for every family, and counters that follow
 # what the doors and the DNS did. Served on unix and inet sockets alike, to
-# many clients at once.
+# many clients at once. On inet, a Prometheus scrape: GET /metrics over
+# HTTP/1.1, fetched by real curl, and precise statuses for bad requests.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$MXPATH_ROOT/tests/lib/dns.sh"
@@ -66,8 +67,8 @@ for family in mxpath_decisions_total mxpath_lookups_total mxpath_cache_hits_tota
 	check "family $family is there" grep -q "^# TYPE $family " "$D/stats"
 done
 check "no milter family while the milter door is off" sh -c "! grep -q '^mxpath_milter_' '$D/stats'"
-check "every map x action pair of lookups is there (10)" \
-	test "$(grep -c '^mxpath_lookups_total{action="[a-z]*",map="[a-z]*"}' "$D/samples")" = 10
+check "every map x action pair of lookups is there (3 maps x 5)" \
+	test "$(grep -c '^mxpath_lookups_total{action="[a-z]*",map="[a-z]*"}' "$D/samples")" = 15
 check "transport relays counted: 3" test "$(value 'mxpath_lookups_total{action="relay",map="transport"}')" = 3
 check "mailertable relays counted: 1" \
 	test "$(value 'mxpath_lookups_total{action="relay",map="mailertable"}')" = 1
@@ -104,6 +105,7 @@ def fetch():
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(5)
     s.connect(sys.argv[1])
+    s.sendall(b"stats\n")
     results.append(b"".join(iter(lambda: s.recv(65536), b"")))
 threads = [threading.Thread(target=fetch) for _ in range(30)]
 for t in threads: t.start()
@@ -138,6 +140,57 @@ T=$(mxpathd_dir t)
 mxpathd_control_read "inet:$PORT@127.0.0.1" > "$T/stats"
 /usr/bin/python3 "$D/parse.py" "$T/stats" > /dev/null
 check "control on inet:PORT@127.0.0.1 answers in Prometheus text" test $? -eq 0
+
+# ---- Prometheus: GET /metrics over HTTP/1.1, by real curl ----
+URL="http://127.0.0.1:$PORT/metrics"
+curl -sS --http1.1 -D "$T/head" -o "$T/body" "$URL" 2> "$T/curl.err"
+check "curl GET /metrics: exit 0 (no 'Received HTTP/0.9')" test $? -eq 0
+[ -s "$T/curl.err" ] && sed 's/^/    # /' "$T/curl.err"
+check "... status line HTTP/1.1 200 OK" grep -q $'^HTTP/1.1 200 OK\r$' "$T/head"
+check "... Content-Type text/plain; version=0.0.4" \
+	grep -qi $'^Content-Type: text/plain; version=0.0.4; charset=utf-8\r$' "$T/head"
+check "... Content-Length is the body's length" \
+	grep -qi "^Content-Length: $(stat -c %s "$T/body")"$'\r$' "$T/head"
+check "... Connection: close" grep -qi $'^Connection: close\r$' "$T/head"
+/usr/bin/python3 "$D/parse.py" "$T/body" > "$T/samples"
+check "... the body parses with prometheus_client's text parser" test $? -eq 0
+check "... and counts this scrape among the control connections" \
+	test "$(awk '$1 == "mxpath_connections_total{door=\"control\"}" { print $2 }' "$T/samples")" -ge 2
+check "curl HEAD /metrics: 200, no body" \
+	test "$(curl -sS -I -o /dev/null -w '%{http_code} %{size_download}' "$URL")" = "200 0"
+status() { curl -sS -o /dev/null -w '%{http_code}' "$@"; }
+check "GET /other: 404" test "$(status "http://127.0.0.1:$PORT/other")" = 404
+check "POST /metrics: 405" test "$(status -X POST -d x "$URL")" = 405
+check "... with Allow: GET, HEAD" sh -c "curl -sS -X DELETE -D - -o /dev/null '$URL' | grep -qi '^Allow: GET, HEAD'"
+check "GET /metrics?x=1 (a query is ignored): 200" test "$(status "$URL?x=1")" = 200
+check "HTTP/1.1 without Host: 400" test "$(status -H 'Host:' "$URL")" = 400
+check "a header of 9000 bytes: 431" \
+	test "$(status -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' a)" "$URL")" = 431
+# Hostile request lines, raw: the status line of the answer.
+raw() {
+	/usr/bin/python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+data = b"".join(iter(lambda: s.recv(65536), b""))
+print(data.split(b"\r\n")[0].decode("latin-1"))' "$PORT" "$1"
+}
+check "request line with two spaces: 400" \
+	test "$(raw 'GET  /metrics HTTP/1.1\r\nHost: x\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+check "HTTP/2.0 request line: 505" \
+	test "$(raw 'GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n')" = "HTTP/1.1 505 HTTP Version Not Supported"
+check "control byte in the target: 400" \
+	test "$(raw 'GET /me\x01trics HTTP/1.1\r\nHost: x\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+check "a request line of 9000 bytes: 414" \
+	test "$(raw "GET /$(head -c 9000 /dev/zero | tr '\0' a)")" = "HTTP/1.1 414 URI Too Long"
+check "an unknown command: an error line, not a crash" \
+	sh -c "printf 'bogus\n' | timeout 5 python3 -c '
+import socket, sys
+s = socket.create_connection((\"127.0.0.1\", $PORT)); s.sendall(b\"bogus\\n\")
+print(b\"\".join(iter(lambda: s.recv(65536), b\"\")).decode())' | grep -q '^error: unknown request \"bogus\"'"
+check "the daemon still serves after all that" test "$(status "$URL")" = 200
+check "... and mxpath stats still works on inet" \
+	sh -c "'$MXPATH' stats --socket inet:$PORT@127.0.0.1 | grep -q '^mxpath_decisions_total '"
 mxpathd_stop t
 
 finish

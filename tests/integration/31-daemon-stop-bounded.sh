@@ -21,6 +21,7 @@ dns_start_mock dead
 dns_fault dead "drop slow.test"
 DNS_OPTIONS='timeout_ms = 20000; tries = 1;'
 export DNS_OPTIONS
+export SMCLIENT_TIMEOUT=60	# the lookups wait on purpose
 D=$(mxpathd_dir s)
 mxpath_conf "$D/base.conf" dead
 mxpathd_conf s "$(cat "$D/base.conf")

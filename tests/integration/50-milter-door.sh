@@ -108,16 +108,28 @@ expect_line "$WORK/replies" "malformed: 501 5.1.3 on the wire" \
 	"rcpt <u@bad..edge.test> y 501 5.1.3 bad recipient address syntax: empty label in domain name"
 expect_line "$WORK/replies" "SERVFAIL: 451 4.4.3 on the wire (never an accept)" \
 	"rcpt <u@broken.edge.test> y 451 4.4.3 temporary DNS failure looking up MX for broken.edge.test (servfail)"
-expect_log "one log line per decision: queue id, rcpt, action, rule, hops, reply" \
-	'rcpt=<u@nullmx.edge.test> action=reject rule=mx hops=- reply="556 5.1.10 Recipient address has null MX"'
+expect_log "one log line per decision: rcpt, action, rule, hops, reply" \
+	'rcpt=<u@nullmx.edge.test> action=reject rule=mx hops=- reply="556 5.1.10 Recipient address has null MX" conn='
 expect_log "an accepted recipient's log line names its hops" \
-	'rcpt=<s1@withmx.edge.test> action=relay rule=mx hops=real.edge.test reply=-'
+	'rcpt=<s1@withmx.edge.test> action=relay rule=mx hops=real.edge.test reply=- conn='
 expect_log "with {i} from the MTA the log line starts with the queue id" \
-	'milter: 4QUEUEID1: rcpt=<q@withmx.edge.test> action=relay rule=mx hops=real.edge.test reply=-'
-if grep -qE '^mxpathd\[[0-9]+\]: milter: conn#[0-9]+: rcpt=' "$WORK/log"; then
-	pass "before {i} exists the log names the connection (conn#N)"
+	': 4QUEUEID1: rcpt=<q@withmx.edge.test> action=relay rule=mx hops=real.edge.test reply=- conn='
+if grep -qE ' mxpathd\[[0-9]+\]: NOQUEUE: rcpt=<u@nullmx.edge.test> action=reject .* conn=[0-9]+$' "$WORK/log"; then
+	pass "a recipient refused before {i} exists: NOQUEUE first, conn=N last"
 else
-	fail "before {i} exists the log names the connection (conn#N)"
+	fail "a recipient refused before {i} exists: NOQUEUE first, conn=N last"
+fi
+# An accepted recipient before {i}: held, and logged at end of message with
+# the queue id the MTA gives there (Postfix's order: {i} from DATA on).
+$MILTC session --eom-queue-id 4EOMQID9 "$SOCK" '<held@withmx.edge.test>' '<u@nullmx.edge.test>' \
+	> "$WORK/held" 2>&1
+expect_log "an accepted recipient before {i}: logged at end of message with the queue id" \
+	': 4EOMQID9: rcpt=<held@withmx.edge.test> action=relay rule=mx hops=real.edge.test reply=- conn='
+if grep -n -e 'rcpt=<held@withmx.edge.test>' -e '4EOMQID9' "$WORK/log" | head -n 1 | grep -q 4EOMQID9 &&
+	! grep -q 'NOQUEUE: rcpt=<held@withmx' "$WORK/log"; then
+	pass "... once, never as NOQUEUE"
+else
+	fail "... once, never as NOQUEUE"
 fi
 
 # ---- SMFIR_ADDRCPT_PAR keeps the RCPT parameters ----

@@ -54,7 +54,7 @@ else
 	fail "$SESSIONS milter sessions under $CHECKER"
 	sed 's/^/    # /' "$D/lua.out" | tail -n 10
 fi
-decisions=$(grep -c 'milter: .*rcpt=.* action=' "$D/log")
+decisions=$(grep -Ec ': (NOQUEUE|[0-9A-Za-z]+): rcpt=.* action=.* conn=[0-9]+$' "$D/log")
 # Per session: 2 messages x 3 recipients.
 if [ "$decisions" -eq $((SESSIONS * 6)) ]; then
 	pass "every recipient decided and logged ($decisions)"

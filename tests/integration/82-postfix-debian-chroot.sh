@@ -54,8 +54,15 @@ cleanup() {
 	dns_cleanup
 	rm -rf "$T"
 }
-# reload_postfix: new main.cf/master.cf and groups for every daemon.
-reload_postfix() { postfix reload > /dev/null 2>&1; sleep 1; }
+# reload_postfix: new main.cf/master.cf and groups for every daemon. A
+# restart, not "postfix reload": an idle smtpd of the old generation could
+# take the next session with the old settings.
+reload_postfix() {
+	postfix stop > /dev/null 2>&1
+	mta_poll 10 _postfix_stopped || mta_die "postfix did not stop"
+	postfix start > /dev/null 2>&1 || mta_die "postfix start failed"
+	mta_poll 10 mta_is_listening 127.0.0.1 "$P" || mta_die "smtpd not listening after a restart"
+}
 _master_pid() { head -n 1 /var/spool/postfix/pid/master.pid 2>/dev/null | tr -d ' '; }
 _postfix_stopped() { ! kill -0 "$(_master_pid)" 2>/dev/null; }
 trap cleanup EXIT

@@ -179,6 +179,7 @@ else:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(5)
     s.connect(spec[5:] if spec.startswith("unix:") else spec)
+s.sendall(b"stats\n")
 sys.stdout.write(b"".join(iter(lambda: s.recv(65536), b"")).decode())
 EOF
 }

@@ -37,6 +37,8 @@ if [ ! -x "$MXPATH" ]; then
 	echo "not ok - $MXPATH is not built"
 	exit 1
 fi
+# shellcheck source=tests/lib/nsd.sh
+. "$MXPATH_ROOT/tests/lib/nsd.sh"
 DNS_WORK=$(mktemp -d /tmp/mxpath-dns.XXXXXX)
 DNS_ZONES=$MXPATH_ROOT/tests/zones
 declare -A DNS_PORT=() DNS_PID=()
@@ -77,33 +79,9 @@ dns_wait_ready() {
 }
 
 dns_start_nsd() {
-	local name=$1 zonedir=${2:-$DNS_ZONES} dir=$DNS_WORK/$1 port addr=${NSD_ADDR:-127.0.0.1} z zone
+	local name=$1 zonedir=${2:-$DNS_ZONES} dir=$DNS_WORK/$1 port addr=${NSD_ADDR:-127.0.0.1}
 	port=${NSD_PORT:-$(free_port)}
-	mkdir -p "$dir/zones"
-	cat > "$dir/nsd.conf" <<EOF
-server:
-    ip-address: $addr@$port
-    port: $port
-    do-ip6: no
-    username: ""
-    chroot: ""
-    zonesdir: "$dir/zones"
-    database: ""
-    zonelistfile: "$dir/zone.list"
-    xfrdfile: "$dir/xfrd.state"
-    xfrdir: "$dir"
-    pidfile: "$dir/nsd.pid"
-    server-count: 1
-    verbosity: 1
-    hide-version: yes
-remote-control:
-    control-enable: no
-EOF
-	for z in "$zonedir"/*.zone; do
-		zone=$(basename "$z" .zone)
-		cp "$z" "$dir/zones/"
-		printf 'zone:\n    name: %s\n    zonefile: %s.zone\n' "$zone" "$zone" >> "$dir/nsd.conf"
-	done
+	nsd_conf_write "$dir" "$zonedir" "$addr@$port" || { echo "not ok - $dir/nsd.conf"; exit 1; }
 	nsd -d -c "$dir/nsd.conf" > "$dir/log" 2>&1 &
 	DNS_PID[$name]=$!
 	DNS_PORT[$name]=$port

@@ -160,6 +160,9 @@ class MockResolver(BaseResolver):
             line += " port=%d" % handler.client_address[1]
         log(line)
         reply = request.reply(ra=0, aa=0)
+        # dnslib copies the query's flags: a mock validates nothing, so it
+        # never says "authenticated" (mxpathd asks with the AD bit set).
+        reply.header.ad = 0
         faults, delay_all = self.faults()
         if under(qn, faults['drop']):
             raise Drop("dropped %s" % qn)

@@ -414,7 +414,7 @@ _e2e_milter_cluster_rewrite() {
 	check "... both equal members were chosen (each >= 5 of 40)" test "$na" -ge 5 -a "$nb" -ge 5
 	check "... never the backup member d" test "$(sink_messages d)" -eq 0
 	check "mxpathd logged the rewrites (40)" \
-		test "$(grep -Ec 'milter: .*rcpt=<?[0-9]+u@cluster\.cs\.xyz\.edu>? rewritten to <?[0-9]+u@[ab]\.cs\.xyz\.edu' \
+		test "$(grep -Ec ': [0-9A-Za-z]+: rcpt=<?[0-9]+u@cluster\.cs\.xyz\.edu>? rewritten to <?[0-9]+u@[ab]\.cs\.xyz\.edu' \
 		"$(mxpathd_dir e2e)/log")" -eq 40
 }
 

@@ -7,13 +7,15 @@ recipient bytes an MTA may pass on (8-bit), many sessions at once. Speaks
 the milter protocol (version 6) over a unix socket, offering what Postfix
 3.7 offers unless told otherwise.
 
-  miltc.py session SOCK [--host H --addr A --port N --actions N] 'RCPT [ESMTP..]'..
+  miltc.py session SOCK [--host H --addr A --port N --actions N] [--eom-queue-id ID]
+                   'RCPT [ESMTP..]'..
       one session, one message from <sender@example.org>; RCPT may hold
       Python escapes (\\xfc), sent as those bytes; prints "negotiate
       actions=0x.. steps=0x..", "connect R", "mail R", "rcpt RCPT R" per
       recipient (R: the reply command, "y CODE TEXT" for a reply code), and
       if one was accepted, "eom OP FIELD | FIELD" per modification and
-      "eom end R"
+      "eom end R"; --eom-queue-id sends {i} with end of message only, as
+      Postfix does for the first recipients' transaction
   miltc.py parallel SOCK N FORMAT FAST
       N sessions at once, RCPT FORMAT % i each; while they wait, one more
       with RCPT FAST; prints "replies=.. all=SECONDS fast=SECONDS"
@@ -64,7 +66,9 @@ class Session:
         self.send(cmd, b''.join(unescape(a) + b'\0' for a in args))
         return reply(*self.recv())
 
-    def eom(self):
+    def eom(self, queue_id=None):
+        if queue_id is not None:
+            self.send(b'D', b'Ei\0' + queue_id.encode() + b'\0')
         self.send(b'E')
         mods = []
         while True:
@@ -104,7 +108,7 @@ def one_session(args):
             print('rcpt %s %s' % (parts[0], r))
             accepted += r == 'c'
         if accepted:
-            mods, r = s.eom()
+            mods, r = s.eom(args.eom_queue_id)
             for m in mods:
                 print('eom ' + m.replace('\n', '\\n').replace('\t', '\\t'))
             print('eom end ' + r)
@@ -158,6 +162,7 @@ def main():
     one.add_argument('--addr', default='192.0.2.25')
     one.add_argument('--port', type=int, default=40000)
     one.add_argument('--actions', type=lambda v: int(v, 0), default=ACTIONS_POSTFIX)
+    one.add_argument('--eom-queue-id', default=None)
     one.add_argument('rcpts', nargs='*')
     many = sub.add_parser('parallel')
     many.add_argument('socket')

@@ -35,6 +35,7 @@ Library (import it) and command line. SOCKET is "unix:/path", "/path",
 
 Exit status 0 when the command did what it says, 1 otherwise (with a line on stderr).
 """
+import os
 import socket
 import sys
 import threading
@@ -50,8 +51,10 @@ def netstring(payload):
     return b"%d:%s," % (len(payload), payload)
 
 
-def connect(spec, timeout=10.0):
-    """A connected socket for a socket spec."""
+def connect(spec, timeout=None):
+    """A connected socket for a socket spec (timeout: $SMCLIENT_TIMEOUT, else 10 s)."""
+    if timeout is None:
+        timeout = float(os.environ.get('SMCLIENT_TIMEOUT', '10'))
     if spec.startswith("unix:"):
         spec = spec[5:]
     if spec.startswith("/"):
@@ -85,7 +88,7 @@ class Closed(Exception):
 class Client:
     """One socketmap connection; replies are read as netstrings."""
 
-    def __init__(self, spec, timeout=10.0):
+    def __init__(self, spec, timeout=None):
         self.sock = connect(spec, timeout)
         self.buf = b""
 

@@ -28,6 +28,12 @@ test("one recipient: one header naming it and its route", function()
 	mt.disconnect(conn)
 end)
 
+test("a domain the MTA keeps for TLS: why, and no hops (they are the MTA's)", function()
+	local conn = message(nil, { "<a@sts.tls.test>" })
+	expect_eq(trace(conn), "<a@sts.tls.test> relay rule=mx mta=mta_sts", "X-MXPath")
+	mt.disconnect(conn)
+end)
+
 -- Every recipient gets the same headers: naming one (or its route) to the
 -- others would disclose a Bcc recipient (Postfix's "Received: ... for"
 -- convention: a recipient is named only when it is the only one).

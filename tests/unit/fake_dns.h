@@ -47,7 +47,7 @@ struct fake_dns {
 	size_t n_entries;
 	struct fake_question misses[FAKE_DNS_MISSES];
 	size_t n_misses;
-	size_t lookups[3];	/* per dns_type, answered or not */
+	size_t lookups[DNS_TYPE_TXT + 1];	/* per dns_type, answered or not */
 	bool cold;		/* new entries start unknown */
 };
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -29,6 +30,8 @@ static const char *root_path(char *buf, size_t len, const char *relative);
 static struct policy *load_ok(const char *text);
 static void assert_error(const char *text, const char *expected);
 static void assert_defaults(const struct policy *p);
+static void table_new(char *path, const char *text);
+static void table_write(const char *path, const char *text);
 static void assert_default_settings(const struct daemon_settings *s);
 static void assert_addr(const struct mx_addr *addr, const char *text);
 static void assert_cidr(const struct mx_cidr *cidr, const char *net, unsigned prefix);
@@ -120,6 +123,12 @@ static void assert_defaults(const struct policy *p)
 	assert_int_equal(p->n_clusters, 0);
 	assert_int_equal(p->n_routes, 0);
 	assert_int_equal(p->n_fallback_relays, 0);
+
+	assert_int_equal(p->tls.fallback_relays, TLS_LEVEL_NONE);
+	assert_int_equal(p->tls.n_mta_domains, 0);
+	assert_null(p->tls.policy_table);
+	assert_true(p->tls.mta_sts);
+	assert_true(p->tls.dnssec);
 
 	assert_int_equal(p->dns.n_servers, 0);
 	assert_int_equal(p->dns.timeout_ms, 2000);
@@ -826,6 +835,106 @@ static const struct error_case bad_sockets[] = {
 	  "t.conf:1: control.mode: bad mode: expected octal 0000..0777, such as \"0660\"" },
 };
 
+static const struct error_case bad_tls[] = {
+	{ "routes = ( { domain = \"a.test\"; hosts = ( { host = \"b.test\"; } );\n"
+	  "  tls = \"none\"; } );",
+	  "t.conf:2: routes[0].tls: \"none\" is not a TLS level (may, encrypt, dane, dane-only, "
+	  "verify, secure)" },
+	{ "tls = { fallback_relays = \"Secure\"; };",
+	  "t.conf:1: tls.fallback_relays: \"Secure\" is not a TLS level (may, encrypt, dane, "
+	  "dane-only, verify, secure)" },
+	{ "tls = { mta_domains = [ \".\" ]; };",
+	  "t.conf:1: tls.mta_domains[0]: bad domain pattern \".\": \".\" would keep every domain: "
+	  "use socketmap.default = \"notfound\"" },
+	{ "tls = { mta_domains = [ \"a..b\" ]; };",
+	  "t.conf:1: tls.mta_domains[0]: bad domain pattern \"a..b\": empty label in domain name" },
+	{ "tls = { mta_domains = [ \"a.test\", \"A.test.\" ]; };",
+	  "t.conf:1: tls.mta_domains[1]: duplicate domain \"a.test\"" },
+	{ "tls = { policy_table = \"tls_policy\"; };",
+	  "t.conf:1: tls.policy_table: bad path \"tls_policy\": expected an absolute path" },
+	{ "tls = { policy_table = \"/nonexistent/tls_policy\"; };",
+	  "/nonexistent/tls_policy: cannot open: No such file or directory" },
+	{ "socketmap = { nexthop = \"address\"; };\n"
+	  "routes = ( { domain = \"a.test\"; hosts = ( { host = \"b.test\"; } ); tls = \"may\"; } );",
+	  "t.conf:2: routes: a TLS level for the named host b.test needs "
+	  "socketmap.nexthop = \"name\"" },
+};
+
+/* Writes text to a new temporary file; its name into path ("...XXXXXX"). */
+static void table_new(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	table_write(path, text);
+}
+
+static void table_write(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* The domain keys of a Postfix TLS policy table become mta_domains. */
+static void test_policy_table_domains_are_kept_for_the_mta(void **state)
+{
+	char path[] = "/tmp/mxpath-test-tls-policy.XXXXXX", text[512], err[CONFIG_ERROR_MAX];
+	struct policy *p = NULL;
+
+	(void)state;
+	table_new(path, "# the admin's table\n\nExample.ORG encrypt\n.sub.example.net   secure\n"
+		  "  match=nexthop\n[mx.example.com]:25 verify\n");
+	snprintf(text, sizeof(text), "tls = { mta_domains = [ \"listed.test\" ]; "
+		 "policy_table = \"%s\"; mta_sts = false; dnssec = false; };", path);
+	p = load_ok(text);
+	assert_int_equal(p->tls.n_mta_domains, 3);
+	assert_string_equal(p->tls.mta_domains[0], "listed.test");
+	assert_string_equal(p->tls.mta_domains[1], "example.org");
+	assert_string_equal(p->tls.mta_domains[2], ".sub.example.net");
+	assert_false(p->tls.mta_sts);
+	assert_false(p->tls.dnssec);
+	policy_unref(&p);
+
+	table_write(path, "ok.example encrypt\nbad..example encrypt\n");
+	assert_int_not_equal(config_load_string(text, "t.conf", &p, NULL, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":2: bad domain \"bad..example\": empty label"));
+	unlink(path);
+}
+
+/* A level the table gives a domain our clusters or routes name goes to their hosts. */
+static void test_policy_table_levels_are_carried_to_our_routes(void **state)
+{
+	char path[] = "/tmp/mxpath-test-tls-policy.XXXXXX", text[1024], err[CONFIG_ERROR_MAX];
+	struct policy *p = NULL;
+
+	(void)state;
+	table_new(path, "routed.example verify\nx.below.example secure match=nexthop\n"
+		  "cl.example encrypt\nkept.example may\nplain.example dane\n");
+	snprintf(text, sizeof(text),
+		 "clusters = ( { name = \"cl.example\"; members = ( { host = \"m.example\"; } ); } );\n"
+		 "routes = ( { domain = \"routed.example\"; hosts = ( { host = \"r.example\"; } ); },\n"
+		 "  { domain = \".below.example\"; hosts = ( { host = \"b.example\"; } ); },\n"
+		 "  { domain = \"kept.example\"; tls = \"encrypt\"; hosts = ( { host = \"k.example\"; } ); } );\n"
+		 "tls = { policy_table = \"%s\"; };", path);
+	p = load_ok(text);
+	assert_int_equal(p->routes[0].tls, TLS_LEVEL_VERIFY);
+	assert_int_equal(p->routes[1].tls, TLS_LEVEL_SECURE);	/* x.below.example: .below.example */
+	assert_int_equal(p->routes[2].tls, TLS_LEVEL_ENCRYPT);	/* may does not lower it */
+	assert_int_equal(p->clusters[0].tls, TLS_LEVEL_ENCRYPT);
+	assert_int_equal(p->tls.n_mta_domains, 5);
+	policy_unref(&p);
+
+	/* a level mxpath cannot express, for a domain it routes without a level of its own */
+	table_write(path, "# pinned\nrouted.example fingerprint match=AB:CD\n");
+	assert_int_not_equal(config_load_string(text, "t.conf", &p, NULL, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":2: routed.example \"fingerprint\" cannot be carried"));
+	unlink(path);
+}
+
 static void run_error_cases(const struct error_case *cases, size_t n)
 {
 	size_t i;
@@ -852,6 +961,7 @@ ERROR_TEST(test_duplicates_are_refused_after_normalising, duplicates)
 ERROR_TEST(test_cluster_and_route_need_their_parts, missing_parts)
 ERROR_TEST(test_choice_outside_the_set_is_refused, bad_choices)
 ERROR_TEST(test_bad_socket_or_mode_is_refused, bad_sockets)
+ERROR_TEST(test_bad_tls_settings_are_refused, bad_tls)
 
 static void test_error_with_small_buffer_is_truncated_not_overrun(void **state)
 {
@@ -898,6 +1008,9 @@ int main(void)
 		cmocka_unit_test(test_cluster_and_route_need_their_parts),
 		cmocka_unit_test(test_choice_outside_the_set_is_refused),
 		cmocka_unit_test(test_bad_socket_or_mode_is_refused),
+		cmocka_unit_test(test_bad_tls_settings_are_refused),
+		cmocka_unit_test(test_policy_table_domains_are_kept_for_the_mta),
+		cmocka_unit_test(test_policy_table_levels_are_carried_to_our_routes),
 		cmocka_unit_test(test_error_with_small_buffer_is_truncated_not_overrun),
 	};
 

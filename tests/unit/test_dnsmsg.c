@@ -550,6 +550,100 @@ static void test_wrong_types_classes_and_owners_are_ignored(void **state)
 	assert_status(&p, "example.org", DNS_TYPE_MX, DNS_NODATA);
 }
 
+/* A TXT record of the given character-strings. */
+static void pkt_txt(struct pkt *p, const char *owner, uint32_t ttl, const char *const *strings,
+		    size_t n)
+{
+	pkt_rr_begin(p, owner, T_TXT, ttl);
+	for (size_t i = 0; i < n; i++) {
+		pkt_u8(p, (unsigned)strlen(strings[i]));
+		for (const char *c = strings[i]; *c != '\0'; c++)
+			pkt_u8(p, (unsigned char)*c);
+	}
+	pkt_rr_end(p);
+}
+
+/* RFC 8461 3.1: an MTA-STS record starts "v=STSv1", its strings joined. */
+static void test_txt_counts_mta_sts_records_only(void **state)
+{
+	static const char *const sts[] = { "v=STSv1; id=20261204;" };
+	static const char *const split[] = { "v=ST", "Sv1;id=1" };
+	static const char *const bare[] = { "v=STSv1" };
+	static const char *const spf[] = { "v=spf1 -all" };
+	static const char *const longer[] = { "v=STSv10; id=1" };
+	const char *name = "_mta-sts.example.org";
+	struct pkt p;
+	struct dns_answer *a;
+
+	(void)state;
+	pkt_begin(&p, RC_NOERROR, name, T_TXT);
+	pkt_txt(&p, name, 120, spf, 1);
+	pkt_txt(&p, name, 60, sts, 1);
+	a = pkt_parse(&p, name, DNS_TYPE_TXT);
+	assert_int_equal(a->status, DNS_OK);
+	assert_int_equal(a->ttl, 60);
+	dns_answer_free(&a);
+
+	pkt_begin(&p, RC_NOERROR, name, T_TXT);
+	pkt_txt(&p, name, 60, split, 2);
+	assert_status(&p, name, DNS_TYPE_TXT, DNS_OK);
+	pkt_begin(&p, RC_NOERROR, name, T_TXT);
+	pkt_txt(&p, name, 60, bare, 1);
+	assert_status(&p, name, DNS_TYPE_TXT, DNS_OK);
+
+	/* TXT records, none of them MTA-STS: as if there were none */
+	pkt_begin(&p, RC_NOERROR, name, T_TXT);
+	pkt_txt(&p, name, 60, spf, 1);
+	pkt_txt(&p, name, 60, longer, 1);
+	assert_status(&p, name, DNS_TYPE_TXT, DNS_NODATA);
+	pkt_begin(&p, RC_NXDOMAIN, name, T_TXT);
+	pkt_soa(&p, "example.org", 300, 60);
+	assert_status(&p, name, DNS_TYPE_TXT, DNS_NXDOMAIN);
+}
+
+static void test_txt_string_longer_than_its_record_is_badanswer(void **state)
+{
+	const char *name = "_mta-sts.example.org";
+	struct pkt p;
+
+	(void)state;
+	pkt_begin(&p, RC_NOERROR, name, T_TXT);
+	pkt_rr_begin(&p, name, T_TXT, 60);
+	pkt_u8(&p, 9);		/* says 9 octets, has 7 */
+	for (const char *c = "v=STSv1"; *c != '\0'; c++)
+		pkt_u8(&p, (unsigned char)*c);
+	pkt_rr_end(&p);
+	assert_status(&p, name, DNS_TYPE_TXT, DNS_BADANSWER);
+}
+
+/* The AD bit of the header (RFC 4035 3.2.3) is kept, for every status. */
+static void test_ad_bit_is_kept_as_authenticated(void **state)
+{
+	struct pkt p;
+	struct dns_answer *a;
+
+	(void)state;
+	pkt_begin(&p, RC_NOERROR, "example.org", T_MX);
+	pkt_mx(&p, "example.org", 60, 10, "mx.example.org");
+	a = pkt_parse(&p, "example.org", DNS_TYPE_MX);
+	assert_false(a->authenticated);
+	dns_answer_free(&a);
+
+	p.buf[3] |= 0x20;
+	a = pkt_parse(&p, "example.org", DNS_TYPE_MX);
+	assert_int_equal(a->status, DNS_OK);
+	assert_true(a->authenticated);
+	dns_answer_free(&a);
+
+	pkt_begin(&p, RC_NXDOMAIN, "example.org", T_MX);
+	pkt_soa(&p, "example.org", 300, 60);
+	p.buf[3] |= 0x20;
+	a = pkt_parse(&p, "example.org", DNS_TYPE_MX);
+	assert_int_equal(a->status, DNS_NXDOMAIN);
+	assert_true(a->authenticated);
+	dns_answer_free(&a);
+}
+
 static void test_ttl_with_top_bit_set_reads_as_zero(void **state)
 {
 	struct pkt p;
@@ -1082,6 +1176,9 @@ int main(void)
 		cmocka_unit_test(test_referral_is_badanswer_not_nodata),
 		cmocka_unit_test(test_malformed_soa_is_badanswer),
 		cmocka_unit_test(test_rcodes_map_to_statuses),
+		cmocka_unit_test(test_txt_counts_mta_sts_records_only),
+		cmocka_unit_test(test_txt_string_longer_than_its_record_is_badanswer),
+		cmocka_unit_test(test_ad_bit_is_kept_as_authenticated),
 		cmocka_unit_test(test_records_with_nxdomain_are_badanswer),
 		cmocka_unit_test(test_header_must_be_a_complete_query_response),
 		cmocka_unit_test(test_empty_or_missing_message_is_badanswer),

@@ -32,6 +32,7 @@ static const char base_conf[] =
 static char reply_buf[FORMAT_REPLY_MAX + 1];
 
 static struct policy *policy_load(const char *socketmap_section, const char *extra);
+static struct policy *policy_from_text(const char *text);
 static struct format_reply reply_new(char *buf, size_t cap);
 static void route_init(struct route *route, enum route_action action);
 static void route_add_hop(struct route *route, const char *host, const char *const *addrs);
@@ -43,11 +44,18 @@ static const char *answer_of(const struct policy *policy, enum format_map map,
 /* A policy from base_conf plus a socketmap section and extra lines. */
 static struct policy *policy_load(const char *socketmap_section, const char *extra)
 {
-	char text[4096], err[CONFIG_ERROR_MAX] = "";
-	struct policy *policy = NULL;
+	char text[4096];
 
 	snprintf(text, sizeof(text), "%s%s\nsocketmap = { %s };\n", base_conf, extra,
 		 socketmap_section);
+	return policy_from_text(text);
+}
+
+static struct policy *policy_from_text(const char *text)
+{
+	char err[CONFIG_ERROR_MAX] = "";
+	struct policy *policy = NULL;
+
 	if (config_load_string(text, "t.conf", &policy, NULL, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
 	return policy;
@@ -515,13 +523,10 @@ static void test_root_route_answers_every_dot_key(void **state)
 		"routes = ( { domain = \".\"; hosts = ( { host = \"smarthost.test\"; "
 		"pref = 10; } ); } );\n";
 	struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
-	char err[CONFIG_ERROR_MAX] = "";
-	struct policy *policy = NULL;
+	struct policy *policy = policy_from_text(text);
 	struct format_query q;
 
 	(void)state;
-	if (config_load_string(text, "t.conf", &policy, NULL, err, sizeof(err)) != 0)
-		fail_msg("config: %s", err);
 	assert_int_equal(format_request(policy, "mailertable .", 13, &q, &reply), FORMAT_ROUTE);
 	assert_string_equal(q.recipient, "_");
 	assert_int_equal(format_request(policy, "mailertable .org", 16, &q, &reply),
@@ -548,11 +553,76 @@ static void test_overlong_key_is_not_found_and_kept_cut_for_the_log(void **state
 	policy_unref(&policy);
 }
 
+/* Postfix's smtp_tls_policy_maps keys: "[host]" and "[host]:port". */
+static void test_tls_map_answers_the_level_of_the_hosts_handed_out(void **state)
+{
+	static const char text[] =
+		"routes = ( { domain = \"r.test\"; tls = \"verify\";\n"
+		"  hosts = ( { host = \"gw.r.test\"; }, { host = \"[192.0.2.7]\"; },\n"
+		"            { host = \"[IPv6:2001:db8::7]\"; }, { host = \"1mx.r.test\"; } ); },\n"
+		"  { domain = \"s.test\"; hosts = ( { host = \"gw.s.test\"; } ); } );\n"
+		"fallback_relays = [ \"gw.r.test\" ];\n"
+		"tls = { fallback_relays = \"dane-only\"; };\n";
+	static const struct {
+		const char *request, *want;
+	} cases[] = {
+		{ "tls [gw.r.test]", "OK verify" },
+		{ "tls [GW.R.Test]:2525", "OK verify" },
+		{ "tls [192.0.2.7]:25", "OK verify" },
+		{ "tls [ipv6:2001:db8::7]", "OK verify" },
+		{ "tls [1mx.r.test]", "OK verify" },
+		{ "tls [gw.s.test]", "NOTFOUND " },		/* its route sets no level */
+		{ "tls [other.test]:25", "NOTFOUND " },
+		{ "tls r.test", "NOTFOUND " },			/* a domain: Postfix's own table */
+		{ "tls [gw.r.test]x", "NOTFOUND " },
+		{ "tls [gw.r.test", "NOTFOUND " },
+		{ "tls []", "NOTFOUND " },
+	};
+	struct policy *policy = policy_from_text(text);
+	struct format_query q;
+
+	(void)state;
+	for (size_t i = 0; i < MX_ARRAY_LEN(cases); i++) {
+		struct format_reply reply = reply_new(reply_buf, sizeof(reply_buf));
+
+		assert_int_equal(format_request(policy, cases[i].request, strlen(cases[i].request),
+						&q, &reply), FORMAT_ANSWERED);
+		if (strcmp(reply.buf, cases[i].want) != 0)
+			fail_msg("\"%s\": got \"%s\", want \"%s\"", cases[i].request, reply.buf,
+				 cases[i].want);
+	}
+	policy_unref(&policy);
+}
+
+/* A relay the MTA keeps for TLS is NOTFOUND on both routing maps. */
+static void test_relay_the_mta_keeps_is_not_found(void **state)
+{
+	struct policy *policy = policy_load("", "");
+	struct route route;
+	struct format_reply reply;
+
+	(void)state;
+	route_init(&route, ROUTE_RELAY);
+	route_add_hop(&route, "a.test", addrs_a);
+	route.mta_keeps = TLS_KEEP_MTA_STS;
+	reply = reply_new(reply_buf, sizeof(reply_buf));
+	assert_string_equal(answer_of(policy, T, &route, &reply), "NOTFOUND ");
+	assert_int_equal(reply.outcome, FORMAT_NOTFOUND);
+	assert_string_equal(reply.reason, "the MTA keeps it for TLS: mta_sts");
+	reply = reply_new(reply_buf, sizeof(reply_buf));
+	assert_string_equal(answer_of(policy, M, &route, &reply), "NOTFOUND ");
+	route.mta_keeps = TLS_KEEP_NONE;
+	reply = reply_new(reply_buf, sizeof(reply_buf));
+	assert_string_equal(answer_of(policy, T, &route, &reply), "OK smtp:[a.test]");
+	policy_unref(&policy);
+}
+
 static void test_names_of_maps_and_outcomes(void **state)
 {
 	(void)state;
 	assert_string_equal(format_map_name(FORMAT_MAP_TRANSPORT), "transport");
 	assert_string_equal(format_map_name(FORMAT_MAP_MAILERTABLE), "mailertable");
+	assert_string_equal(format_map_name(FORMAT_MAP_TLS), "tls");
 	assert_string_equal(format_outcome_name(FORMAT_RELAY), "relay");
 	assert_string_equal(format_outcome_name(FORMAT_NOTFOUND), "notfound");
 	assert_string_equal(format_outcome_name(FORMAT_PERM), "perm");
@@ -578,6 +648,8 @@ int main(void)
 		cmocka_unit_test(test_requests_are_answered_or_routed_per_map_and_default),
 		cmocka_unit_test(test_root_route_answers_every_dot_key),
 		cmocka_unit_test(test_overlong_key_is_not_found_and_kept_cut_for_the_log),
+		cmocka_unit_test(test_tls_map_answers_the_level_of_the_hosts_handed_out),
+		cmocka_unit_test(test_relay_the_mta_keeps_is_not_found),
 		cmocka_unit_test(test_names_of_maps_and_outcomes),
 	};
 

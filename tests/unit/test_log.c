@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +115,88 @@ static void test_line_has_ident_pid_and_level(void **state)
 	sink_read(s, buf, sizeof(buf));
 	snprintf(want, sizeof(want), "%splain\n", s->prefix);
 	assert_string_equal(buf, want);
+}
+
+/* "2026-12-04T20:22:32.123+00:00 test_log[PID]: ..." */
+static void assert_stamped(const char *line, const char *rest)
+{
+	regex_t re;
+	regmatch_t m;
+
+	assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+				 "\\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} ", REG_EXTENDED), 0);
+	assert_int_equal(regexec(&re, line, 1, &m, 0), 0);
+	assert_string_equal(line + m.rm_eo, rest);
+	regfree(&re);
+}
+
+static void test_timestamps_lead_the_line_when_asked(void **state)
+{
+	struct sink *s = *state;
+	char buf[RECORD_MAX], want[256];
+
+	log_set_timestamps(true);
+	log_warnx("disk %s", "full");
+	sink_read(s, buf, sizeof(buf));
+	log_set_timestamps(false);
+	snprintf(want, sizeof(want), "%swarning: disk full\n", s->prefix);
+	assert_stamped(buf, want);
+	log_info("plain");
+	sink_read(s, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%splain\n", s->prefix);
+	assert_string_equal(buf, want);
+}
+
+static void test_log_file_gets_stamped_lines_and_stderr_none(void **state)
+{
+	struct sink *s = *state;
+	char path[] = "/tmp/mxpath-test-log.XXXXXX", buf[RECORD_MAX], want[256], err[256];
+	int fd = mkstemp(path);
+	FILE *fp;
+	struct stat st;
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(log_open_file("test_log", path, err, sizeof(err)), 0);
+	log_info("to the file");
+	assert_true(sink_is_empty(s));
+	log_open_stderr("test_log");	/* back: the file is closed */
+	log_info("to stderr");
+	sink_read(s, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%sto stderr\n", s->prefix);
+	assert_string_equal(buf, want);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	assert_null(fgets(buf + strlen(buf), (int)(sizeof(buf) - strlen(buf)), fp));
+	fclose(fp);
+	snprintf(want, sizeof(want), "%sto the file\n", s->prefix);
+	assert_stamped(buf, want);
+	assert_int_equal(stat(path, &st), 0);
+	unlink(path);
+	assert_int_equal(log_open_file("test_log", "/nonexistent-dir/x.log", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent-dir/x.log: cannot open the log file: "));
+}
+
+static void test_journal_stream_is_recognised_by_device_and_inode(void **state MX_UNUSED)
+{
+	struct stat st;
+	char value[64];
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	unsetenv("JOURNAL_STREAM");
+	assert_false(log_stderr_is_journal());
+	snprintf(value, sizeof(value), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", value, 1);
+	assert_true(log_stderr_is_journal());
+	snprintf(value, sizeof(value), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", value, 1);
+	assert_false(log_stderr_is_journal());
+	setenv("JOURNAL_STREAM", "garbage", 1);
+	assert_false(log_stderr_is_journal());
+	unsetenv("JOURNAL_STREAM");
 }
 
 static void test_lines_above_the_level_are_dropped(void **state)
@@ -363,6 +447,12 @@ static void test_lines_held_by_the_parent_are_not_repeated_by_a_child(void **sta
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_timestamps_lead_the_line_when_asked, sink_setup,
+						sink_teardown),
+		cmocka_unit_test_setup_teardown(test_log_file_gets_stamped_lines_and_stderr_none,
+						sink_setup, sink_teardown),
+		cmocka_unit_test_setup_teardown(test_journal_stream_is_recognised_by_device_and_inode,
+						sink_setup, sink_teardown),
 		cmocka_unit_test_setup_teardown(test_line_has_ident_pid_and_level, sink_setup,
 						sink_teardown),
 		cmocka_unit_test_setup_teardown(test_lines_above_the_level_are_dropped, sink_setup,

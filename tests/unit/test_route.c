@@ -80,10 +80,15 @@ struct env {
 
 /* --- policies and identities built by hand ------------------------------ */
 
-/* The loader's defaults (an empty file), so the rows cannot drift from them. */
+/* The loader's defaults (an empty file), so the rows cannot drift from them;
+ * without the _mta-sts lookup, which the rows' DNS tables leave out
+ * (test_tlspolicy.c covers it). */
 static struct policy *policy_new_test(void)
 {
-	return config_defaults();
+	struct policy *p = config_defaults();
+
+	p->tls.mta_sts = false;
+	return p;
 }
 
 static void strings_add(char ***list, size_t *n, const char *s)

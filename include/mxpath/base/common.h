@@ -10,6 +10,7 @@
 #define MXPATH_COMMON_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define MXPATH_VERSION "0.1.0"
@@ -37,11 +38,16 @@ void *xreallocarray(void *ptr, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
-/* log.c: one sink for the whole process (stderr by default, or syslog). */
+/* log.c: one sink for the whole process (stderr by default, a file, or syslog). */
 enum log_level { LOG_LEVEL_ERR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 void log_open_syslog(const char *ident);	/* facility mail */
 void log_open_stderr(const char *ident);
+/* Appends to path (created 0640), each line with its time. 0, or -1 and err. */
+int log_open_file(const char *ident, const char *path, char *err, size_t errlen);
+void log_set_timestamps(bool on);	/* stderr lines start with their time */
+bool log_stderr_is_journal(void);	/* systemd's JOURNAL_STREAM is our stderr */
+bool log_syslog_reachable(void);	/* something listens on /dev/log */
 void log_set_level(enum log_level max);
 void log_msg(enum log_level level, const char *fmt, ...) MX_PRINTF(2, 3);
 void log_vmsg(enum log_level level, const char *fmt, va_list ap) MX_PRINTF(2, 0);

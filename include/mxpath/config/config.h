@@ -38,5 +38,8 @@ int config_parse_servers(const char *list, char ***servers, size_t *n, char *err
 /* The same from a string; name stands for the file in messages. */
 int config_load_string(const char *text, const char *name, struct policy **out,
 		       struct daemon_settings *settings, char *err, size_t errlen);
+/* The string at key ("control.socket") if the file is valid libconfig
+ * syntax, whatever else is wrong with it: 0, or -1. */
+int config_peek_string(const char *path, const char *key, char *out, size_t outlen);
 
 #endif

@@ -2,9 +2,10 @@
 /*
  * format.h - socketmap answers: what a key means per map, and the reply text
  *
- * Two maps: "transport" (Postfix transport_maps: "user@domain", a bare
- * domain, or "*") and "mailertable" (sendmail: a domain, then ".parent"
- * keys, then "."). format_request() reads one request and either answers
+ * Three maps: "transport" (Postfix transport_maps: "user@domain", a bare
+ * domain, or "*"), "mailertable" (sendmail: a domain, then ".parent"
+ * keys, then ".") and "tls" (Postfix smtp_tls_policy_maps: "[host]" or
+ * "[host]:port", answered from the policy alone, see tlspolicy.h). format_request() reads one request and either answers
  * it outright (NOTFOUND, PERM) or says which recipient to route;
  * format_route() turns the route into the reply. Pure: no I/O, no
  * allocation; the caller supplies the reply buffer.
@@ -19,8 +20,8 @@
 #include "mxpath/engine/policy.h"
 #include "mxpath/engine/route.h"
 
-enum format_map { FORMAT_MAP_TRANSPORT, FORMAT_MAP_MAILERTABLE };
-#define FORMAT_MAPS 2
+enum format_map { FORMAT_MAP_TRANSPORT, FORMAT_MAP_MAILERTABLE, FORMAT_MAP_TLS };
+#define FORMAT_MAPS 3
 
 /* The first four are route_action's, in its order (the stats rely on it). */
 enum format_outcome {

@@ -16,7 +16,9 @@ struct socketmap;
 struct socketmap_stats {
 	uint64_t connections;		/* accepted, total */
 	unsigned open;			/* now */
-	uint64_t lookups[2][5];		/* [transport|mailertable][relay,local,reject,tempfail,notfound] */
+	/* [transport|mailertable|tls][relay,local,reject,tempfail,notfound];
+	 * a tls answer with a policy counts as relay (a relay host's policy) */
+	uint64_t lookups[3][5];
 	uint64_t errors;		/* malformed requests, oversize, I/O errors */
 	uint64_t refused;		/* over socketmap.max_connections */
 };

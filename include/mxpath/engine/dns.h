@@ -16,7 +16,9 @@
 
 #include "mxpath/engine/address.h"
 
-enum dns_type { DNS_TYPE_MX, DNS_TYPE_A, DNS_TYPE_AAAA };
+/* TXT is asked for "_mta-sts.DOMAIN" only: its answer is DNS_OK (no records
+ * kept) when a record starts "v=STSv1" (RFC 8461 3.1), else NODATA. */
+enum dns_type { DNS_TYPE_MX, DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_TXT };
 
 enum dns_status {
 	DNS_OK,			/* records below (possibly after a CNAME chain) */
@@ -50,6 +52,7 @@ struct dns_answer {
 	bool cname_pending;	/* the chain ends in a CNAME whose target records
 				 * were not in the answer: ask again for cname */
 	bool truncated;		/* more records than the caps; the best were kept */
+	bool authenticated;	/* the server set AD: DNSSEC-validated (RFC 4035 3.2.3) */
 	const char *cname;	/* final target if the name is an alias, else NULL */
 	union {
 		struct dns_mx *mx;
@@ -67,7 +70,7 @@ struct dns_lookup_result {
 	bool stale;				/* served stale (RFC 8767) */
 };
 
-const char *dns_type_name(enum dns_type type);		/* "MX", "A", "AAAA" */
+const char *dns_type_name(enum dns_type type);		/* "MX", "A", "AAAA", "TXT" */
 const char *dns_status_name(enum dns_status status);	/* "ok", "nodata", "nxdomain", ... */
 /* True for the statuses that are temporary (servfail, refused, timeout, badanswer). */
 bool dns_status_is_temporary(enum dns_status status);

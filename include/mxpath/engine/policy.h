@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "mxpath/engine/address.h"
+#include "mxpath/engine/tlspolicy.h"
 
 #define POLICY_PREF_MAX 65535
 #define POLICY_MAX_HOSTS_LIMIT 50	/* mx.max_hosts may not exceed this */
@@ -31,6 +32,7 @@ struct policy_cluster {
 	char *name;		/* normalised */
 	struct policy_host *members;
 	size_t n_members;
+	enum tls_level tls;	/* for its members as next hops; NONE: not set */
 };
 
 struct policy_route {
@@ -41,6 +43,7 @@ struct policy_route {
 	char **dns;		/* own DNS servers (split horizon), "ADDR[:PORT]" */
 	size_t n_dns;
 	unsigned channel;	/* resolver channel: 0 = default, else 1 + index */
+	enum tls_level tls;	/* for its hosts as next hops; NONE: not set */
 };
 
 enum policy_verdict { VERDICT_REJECT, VERDICT_TEMPFAIL };
@@ -109,6 +112,15 @@ struct policy {
 		unsigned max_connections;	/* 1024 */
 		unsigned idle_timeout;		/* 300 s */
 	} socketmap;
+
+	struct {
+		enum tls_level fallback_relays;	/* NONE: not set */
+		char **mta_domains;		/* "example.com" or ".example.com" */
+		size_t n_mta_domains;
+		char *policy_table;		/* NULL: none read */
+		bool mta_sts;			/* true: look up _mta-sts TXT */
+		bool dnssec;			/* true: an authenticated MX keeps the domain */
+	} tls;
 
 	unsigned refs;			/* policy_ref / policy_unref only */
 };

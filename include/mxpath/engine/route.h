@@ -60,6 +60,7 @@ struct hop {
 	enum hop_via via;
 	uint16_t addr_first;		/* index into route.addrs */
 	uint16_t addr_count;		/* in DNS order; A before AAAA */
+	enum tls_level tls;		/* what the TLS door answers for it */
 };
 
 struct pruned {
@@ -98,6 +99,7 @@ struct route {
 	struct pruned pruned[ROUTE_PRUNED_MAX];
 	unsigned n_pruned;
 	bool self_listed;		/* self was among the MX/members */
+	enum tls_keep mta_keeps;	/* relay by DNS MX: why the MTA keeps it */
 	struct smtp_reply reply;	/* REJECT and TEMPFAIL only */
 	uint32_t ttl;			/* min over the answers used; 0 if none */
 	enum cache_state cache;		/* filled by the caller (it knows) */
