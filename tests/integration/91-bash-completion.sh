@@ -37,19 +37,22 @@ expect() {
 }
 
 expect "mxpath <TAB>: its subcommands and --help/--version" \
-	"--help --version check route stats" mxpath ''
-expect "mxpath r<TAB>" "route" mxpath r
+	"--help --version check reload route stats" mxpath ''
+expect "mxpath r<TAB>" "reload route" mxpath r
+expect "mxpath rel<TAB>" "reload" mxpath rel
+expect "mxpath reload -<TAB>" "--help --socket -c" mxpath reload -
 expect "mxpath route -<TAB>: route's options" \
-	"--dns --help --json --no-auto-self --self --self-address -c" mxpath route -
-expect "mxpath route --s<TAB>" "--self --self-address" mxpath route --s
+	"--daemon --dns --help --json --no-auto-self --self --self-address --socket -c" mxpath route -
+expect "mxpath route --s<TAB>" "--self --self-address --socket" mxpath route --s
 expect "mxpath stats -<TAB>: stats' options, not route's" "--help --socket -c" mxpath stats -
 expect "mxpath check -<TAB>" "--help -c" mxpath check -
 expect "mxpath check -c FILE<TAB>: file names" "$T/mxpath-other.conf $T/mxpath.conf" \
 	mxpath check -c "$T/mxpath"
 expect "mxpath route --dns <TAB>: no guess for an address list" "" mxpath route --dns ''
 expect "mxpath route user@<TAB>: nothing (addresses are the user's)" "" mxpath route user@
-expect "mxpathd -<TAB>: its options" "--help --version -V -c -f -h -p -t" mxpathd -
+expect "mxpathd -<TAB>: its options" "--help --version -L -V -c -f -h -p -t" mxpathd -
 expect "mxpathd -f -p FILE<TAB>: file names" "$T/pidfile" mxpathd -f -p "$T/pid"
+expect "mxpathd -L FILE<TAB>: file names" "$T/pidfile" mxpathd -L "$T/pid"
 
 # Installed by make install where bash-completion's loader finds it.
 make -s -C "$MXPATH_ROOT" install BUILD="$BUILD" DESTDIR="$T/root" PREFIX=/usr > "$T/install.log" 2>&1
@@ -62,8 +65,8 @@ check "... and the unit and tmpfiles.d entry" test -f "$T/root/lib/systemd/syste
 LOADER=". /usr/share/bash-completion/bash_completion; _completion_loader mxpath; _completion_loader mxpathd"
 INIT="XDG_DATA_DIRS=$T/root/usr/share; $LOADER" \
 	expect "bash-completion's loader, from the installed files: mxpath <TAB>" \
-	"--help --version check route stats" mxpath ''
+	"--help --version check reload route stats" mxpath ''
 INIT="XDG_DATA_DIRS=$T/root/usr/share; $LOADER" \
-	expect "... mxpathd -<TAB> (through the mxpathd link)" "--help --version -V -c -f -h -p -t" mxpathd -
+	expect "... mxpathd -<TAB> (through the mxpathd link)" "--help --version -L -V -c -f -h -p -t" mxpathd -
 
 finish
