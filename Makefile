@@ -5,7 +5,8 @@
 #   make deps        install the Debian packages the build, tests and demo need
 #   make check       deps, build, unit and integration tests (SANITIZE=1: ASan+UBSan)
 #   make tsan        mxpathd built with ThreadSanitizer under a stress run
-#   make install     PREFIX=/usr/local DESTDIR=
+#   make install     PREFIX=/usr/local DESTDIR= (binaries, man pages, config, systemd
+#                    unit, tmpfiles.d entry, bash completions)
 #   make clean
 
 SHELL     := /bin/bash
@@ -14,6 +15,11 @@ SBINDIR   ?= $(PREFIX)/sbin
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+# systemd unit, tmpfiles.d entry, bash completions (Debian keeps units in
+# /lib/systemd/system when PREFIX is /usr; the RPM passes its %{_unitdir}).
+UNITDIR   ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR   ?=
 BUILD     ?= build
 SANITIZE  ?= 0
@@ -63,7 +69,7 @@ HEADERS   := $(wildcard include/mxpath/*/*.h) $(wildcard tests/unit/*.h) $(wildc
 DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcmocka-dev libidn2-dev \
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
-	mandoc man-db systemd python3-prometheus-client postfix-lmdb curl \
+	mandoc man-db systemd python3-prometheus-client postfix-lmdb curl bash-completion \
 	openssl unbound ldnsutils
 
 .PHONY: all deps check install clean lint tsan fuzz fuzz-long fuzz-build bench soak demo topology unit-sanitized
@@ -197,6 +203,14 @@ install: $(PROGS)
 	install -m 0755 $(BUILD)/mxpath $(DESTDIR)$(BINDIR)/mxpath
 	for m in packaging/man/*.[0-9]; do [ -f "$$m" ] || continue; s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR)
+	sed -e 's|/usr/sbin/mxpathd|$(SBINDIR)/mxpathd|g' -e 's|/etc/mxpath/|$(SYSCONFDIR)/mxpath/|g' \
+		contrib/systemd/mxpathd.service \
+		> $(DESTDIR)$(UNITDIR)/mxpathd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mxpathd.service
+	install -m 0644 contrib/tmpfiles.d/mxpath.conf $(DESTDIR)$(TMPFILESDIR)/mxpath.conf
+	install -m 0644 contrib/bash-completion/mxpath $(DESTDIR)$(BASHCOMPDIR)/mxpath
+	ln -sf mxpath $(DESTDIR)$(BASHCOMPDIR)/mxpathd
 	install -d $(DESTDIR)$(SYSCONFDIR)/mxpath
 	[ -f $(DESTDIR)$(SYSCONFDIR)/mxpath/mxpath.conf ] || \
 		install -m 0644 contrib/mxpath.conf $(DESTDIR)$(SYSCONFDIR)/mxpath/mxpath.conf

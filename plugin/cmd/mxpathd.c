@@ -2,11 +2,12 @@
 /*
  * mxpathd.c - the daemon: both doors around one router
  *
- * Start-up, in this order: read and check the configuration; open every
- * socket as root (socketmap, control, milter); leave the terminal; write
- * the pid file; give up root; start the event-loop thread (router,
- * resolver, cache, socketmap, control) and, with the milter door, the
- * milter thread (smfi_main); serve.
+ * Start-up, in this order: read and check the configuration; check (-t) or
+ * make the directories of the sockets and pid file; open every socket as
+ * root (socketmap, control, milter); leave the terminal; write the pid
+ * file; give up root; start the event-loop thread (router, resolver,
+ * cache, socketmap, control) and, with the milter door, the milter thread
+ * (smfi_main); serve.
  *
  * Signals are blocked in every thread; the main thread takes them with
  * sigwait():
@@ -118,7 +119,9 @@ struct reload_result {
 
 static int mxpathd_parse_args(struct mxpathd *d, int argc, char **argv, bool *check_only);
 static void mxpathd_usage(FILE *out);
-static int mxpathd_check(const struct mxpathd *d);
+static int mxpathd_check(struct mxpathd *d);
+static int mxpathd_preflight(struct mxpathd *d, enum dir_missing missing, char *err,
+			     size_t errlen);
 static int mxpathd_load_config(const char *path, struct policy **out,
 			       struct daemon_settings *settings, char *err, size_t errlen);
 static int mxpathd_start(struct mxpathd *d);
@@ -250,8 +253,10 @@ static void mxpathd_usage(FILE *out)
 		"              time (default: detach once serving, log to syslog, facility\n"
 		"              mail)\n"
 		"  -L LOGFILE  log to this file instead (appended, each line with its time)\n"
-		"  -t          check the configuration and exit: 0 if it is good, 78 with\n"
-		"              FILE:LINE: message on stderr if not\n"
+		"  -t          check the configuration and what a start needs, create\n"
+		"              nothing, and exit: 0 if a start would go ahead; 78 with\n"
+		"              FILE:LINE: message for a configuration error, no door, an\n"
+		"              unknown user; 1 for an unusable or uncreatable directory\n"
 		"  -p PIDFILE  write a pid file, removed at exit (overrides pidfile)\n"
 		"  -V          print the version; -h this help\n"
 		"\n"
@@ -264,23 +269,22 @@ static void mxpathd_usage(FILE *out)
 		CONFIG_DEFAULT_FILE);
 }
 
-/* -t: the same checks a start makes of the file itself. */
-static int mxpathd_check(const struct mxpathd *d)
+/* -t: every check a start makes before it opens a socket; nothing is created. */
+static int mxpathd_check(struct mxpathd *d)
 {
-	struct daemon_settings settings;
-	struct policy *policy = NULL;
 	char err[ERR_MAX];
+	int rc;
 
-	if (mxpathd_load_config(d->config_path, &policy, &settings, err, sizeof(err)) < 0) {
+	if (mxpathd_load_config(d->config_path, &d->policy, &d->settings, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return DAEMON_EXIT_CONFIG;
 	}
-	if (settings.milter.spec == NULL && settings.socketmap.spec == NULL)
-		fprintf(stderr, "%s: warning: neither milter.socket nor socketmap.socket is set: "
-			"mxpathd would refuse to start\n", d->config_path);
+	rc = mxpathd_preflight(d, DIR_MISSING_CHECK, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "%s\n", err);
+		return rc;
+	}
 	printf("%s: configuration OK\n", d->config_path);
-	policy_unref(&policy);
-	daemon_settings_clear(&settings);
 	return 0;
 }
 
@@ -370,6 +374,29 @@ static int mxpathd_start(struct mxpathd *d)
 static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen)
 {
 	const struct daemon_settings *p = &d->settings;
+	int rc = mxpathd_preflight(d, DIR_MISSING_CREATE, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	socket_for_daemon(&p->socketmap, &d->user, &d->socketmap_socket);
+	socket_for_daemon(&p->control, &d->user, &d->control_socket);
+	socket_for_daemon(&p->milter, &d->user, &d->milter_socket);
+	if (chdir("/") < 0) {
+		snprintf(err, errlen, "chdir /: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * What a start and -t both refuse: nothing to serve, an unknown user, a
+ * directory for a socket or the pid file that is unsafe, or missing and
+ * not creatable. 0, DAEMON_EXIT_CONFIG or 1 (the directories).
+ */
+static int mxpathd_preflight(struct mxpathd *d, enum dir_missing missing, char *err,
+			     size_t errlen)
+{
+	const struct daemon_settings *p = &d->settings;
 
 	if (p->milter.spec == NULL && p->socketmap.spec == NULL) {
 		snprintf(err, errlen, "%s: neither milter.socket nor socketmap.socket is set: "
@@ -380,17 +407,15 @@ static int mxpathd_prepare(struct mxpathd *d, char *err, size_t errlen)
 		d->pidfile = xstrdup(p->pidfile);
 	if (daemon_find_user(p, d->config_path, &d->user, err, errlen) < 0)
 		return DAEMON_EXIT_CONFIG;
-	if (daemon_check_socket_dir(&p->socketmap, "socketmap.socket", err, errlen) < 0 ||
-	    daemon_check_socket_dir(&p->milter, "milter.socket", err, errlen) < 0 ||
-	    daemon_check_socket_dir(&p->control, "control.socket", err, errlen) < 0)
+	if (daemon_ready_socket_dir(&p->socketmap, "socketmap.socket", &d->user, missing, err,
+				    errlen) < 0 ||
+	    daemon_ready_socket_dir(&p->milter, "milter.socket", &d->user, missing, err,
+				    errlen) < 0 ||
+	    daemon_ready_socket_dir(&p->control, "control.socket", &d->user, missing, err,
+				    errlen) < 0 ||
+	    (d->pidfile != NULL &&
+	     daemon_ready_file_dir(d->pidfile, "pidfile", &d->user, missing, err, errlen) < 0))
 		return 1;
-	socket_for_daemon(&p->socketmap, &d->user, &d->socketmap_socket);
-	socket_for_daemon(&p->control, &d->user, &d->control_socket);
-	socket_for_daemon(&p->milter, &d->user, &d->milter_socket);
-	if (chdir("/") < 0) {
-		snprintf(err, errlen, "chdir /: %s", strerror(errno));
-		return 1;
-	}
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * daemon.c - the mxpathd process: safety checks, detaching, pid file,
- * privileges, and the daemon's own counters
+ * daemon.c - the mxpathd process: safety checks, its directories,
+ * detaching, pid file, privileges, and the daemon's own counters
  *
  * Everything here runs once at start-up (before any thread exists) or at
  * shutdown, except the counters, which any thread may touch. Nothing here
@@ -29,6 +29,8 @@
 static int privileges_verify(const struct daemon_user *user, char *err, size_t errlen);
 static struct passwd *account_user(const char *name);
 static struct group *account_group(const char *name);
+static int dir_create(const char *dir, const char *what, const struct daemon_user *user,
+		      bool create, char *err, size_t errlen);
 static int include_check(const struct config_include *inc, void *ctx, char *err, size_t errlen);
 static int config_dir_check(const char *file, char *err, size_t errlen);
 static int fd_to_devnull(int fd);
@@ -257,25 +259,51 @@ static int config_dir_check(const char *file, char *err, size_t errlen)
 int daemon_check_socket_dir(const struct door_socket *socket, const char *what, char *err,
 			    size_t errlen)
 {
+	return daemon_ready_socket_dir(socket, what, NULL, DIR_MISSING_REFUSE, err, errlen);
+}
+
+int daemon_ready_socket_dir(const struct door_socket *socket, const char *what,
+			    const struct daemon_user *user, enum dir_missing missing, char *err,
+			    size_t errlen)
+{
 	const char *path = sockspec_unix_path(socket->spec);
-	const char *slash;
-	char dir[256];
 	struct stat st;
 
 	if (path == NULL)
 		return 0;
-	slash = strrchr(path, '/');
-	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir)) {
-		snprintf(err, errlen, "%s: %s: bad socket path", what, socket->spec);
+	if (daemon_ready_file_dir(path, what, user, missing, err, errlen) < 0)
+		return -1;
+	/* A socket left by an earlier run is replaced at start; anything else
+	 * there is not ours to remove. */
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: unix:%s: exists and is not a socket; not removing it",
+			 what, path);
 		return -1;
 	}
-	if (slash == path)
+	return 0;
+}
+
+int daemon_ready_file_dir(const char *file, const char *what, const struct daemon_user *user,
+			  enum dir_missing missing, char *err, size_t errlen)
+{
+	const char *slash = strrchr(file, '/');
+	char dir[256];
+	struct stat st;
+
+	if (slash == NULL || (size_t)(slash - file) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: %s: bad path", what, file);
+		return -1;
+	}
+	if (slash == file)
 		snprintf(dir, sizeof(dir), "/");
 	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
 	if (stat(dir, &st) < 0) {
-		snprintf(err, errlen, "%s: directory %s: %s", what, dir, strerror(errno));
-		return -1;
+		if (errno != ENOENT || missing == DIR_MISSING_REFUSE || user == NULL) {
+			snprintf(err, errlen, "%s: directory %s: %s", what, dir, strerror(errno));
+			return -1;
+		}
+		return dir_create(dir, what, user, missing == DIR_MISSING_CREATE, err, errlen);
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "%s: %s is not a directory", what, dir);
@@ -287,6 +315,42 @@ int daemon_check_socket_dir(const struct door_socket *socket, const char *what, 
 			 "refusing to put a socket there", what, dir, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * A missing directory for our files (/run/mxpath without systemd, a socket
+ * inside Postfix's queue directory): made, one level only, 0750 and owned
+ * by the daemon's user and group, so that the daemon can remove its files
+ * after giving up root and the MTA reaches them through the group. With
+ * create false (-t), only whether it could be made.
+ */
+static int dir_create(const char *dir, const char *what, const struct daemon_user *user,
+		      bool create, char *err, size_t errlen)
+{
+	const char *slash = strrchr(dir, '/');
+	char parent[256];
+
+	snprintf(parent, sizeof(parent), "%.*s", slash == dir ? 1 : (int)(slash - dir), dir);
+	if (access(parent, W_OK | X_OK) < 0) {
+		snprintf(err, errlen, "%s: directory %s: No such file or directory, and it "
+			 "cannot be created in %s: %s", what, dir, parent, strerror(errno));
+		return -1;
+	}
+	if (!create)
+		return 0;
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: cannot create directory %s: %s", what, dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (chmod(dir, 0750) < 0 ||
+	    (geteuid() == 0 && chown(dir, user->uid, user->gid) < 0)) {
+		snprintf(err, errlen, "%s: directory %s: %s", what, dir, strerror(errno));
+		return -1;
+	}
+	log_info("created directory %s (%s:%s, mode 0750) for %s", dir, user->name, user->group,
+		 what);
 	return 0;
 }
 

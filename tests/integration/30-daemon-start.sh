@@ -4,7 +4,9 @@
 # stop by PID with the pid file and the sockets created and removed, socket
 # owner/group/mode, a stale socket replaced, a live one or a regular file
 # left alone, detaching (the parent returns once the child serves), one
-# daemon per pid file, no door means no start.
+# daemon per pid file, no door means no start, a missing socket or pid
+# file directory created (0750, the daemon's user), -t refusing what a start
+# refuses.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$MXPATH_ROOT/tests/lib/daemon.sh"
@@ -116,6 +118,9 @@ mxpathd_run life -f -c "$D/mxpath.conf"
 check "a regular file where the socket goes: refused" test $? -ne 0
 check "... saying why" grep -q 'exists and is not a socket' "$D/out"
 check "... and the file is left alone" grep -q 'not a socket' "$D/socketmap.sock"
+mxpathd_run life -t -c "$D/mxpath.conf"
+check "-t refuses it too (exit 1), for the same reason" sh -c \
+	"test $? -eq 1 && grep -q 'exists and is not a socket' '$D/out'"
 rm -f "$D/socketmap.sock"
 
 mxpathd_start life
@@ -125,6 +130,8 @@ socketmap = { socket = \"$(mxpathd_spec life socketmap)\"; };"
 mxpathd_run second -f -c "$D2/mxpath.conf"
 check "a socket another daemon listens on: refused" test $? -ne 0
 check "... saying so" grep -q 'another process is listening on it' "$D2/out"
+mxpathd_run life -t -c "$D/mxpath.conf"
+check "-t accepts the configuration of the running daemon (its live socket is no error)" test $? -eq 0
 check "... and the first daemon still answers" \
 	test "$(mxpathd_query life transport u@a.example.test)" = "smtp:[198.51.100.7]"
 
@@ -158,15 +165,55 @@ check "... and removes its pid file and sockets" \
 	test ! -e "$D/mxpathd.pid" -a ! -e "$D/socketmap.sock"
 
 mxpathd_conf detach "$ROUTE
-socketmap = { socket = \"unix:/nonexistent-dir/s.sock\"; };"
+socketmap = { socket = \"unix:/nonexistent-dir/sub/s.sock\"; };"
 timeout 10 "$MXPATHD_BIN" -c "$D/mxpath.conf" > "$D/out" 2>&1
 check "without -f a failed start exits non-zero" test $? -ne 0
-check "... with the reason on stderr" grep -q 'socketmap.socket: directory /nonexistent-dir' "$D/out"
+check "... with the reason on stderr" grep -q 'socketmap.socket: directory /nonexistent-dir/sub: No such file or directory, and it cannot be created in /nonexistent-dir' "$D/out"
+check "... and nothing created" test ! -e /nonexistent-dir
+timeout 10 "$MXPATHD_BIN" -t -c "$D/mxpath.conf" > "$D/out" 2>&1
+check "-t refuses the same directory, with the exit code of the start (1)" test $? -eq 1
+check "... and the same reason" grep -q 'socketmap.socket: directory /nonexistent-dir/sub: No such' "$D/out"
+
+# ---- a missing runtime directory is created (no systemd, no tmpfiles) ----
+R=$(mxpathd_dir rundir)
+RUN=$R/run/mxpath
+mkdir -p "$R/run"
+mxpathd_conf rundir "$ROUTE
+user = \"nobody\";
+group = \"nogroup\";
+socketmap = { socket = \"unix:$RUN/socketmap.sock\"; };
+control = { socket = \"unix:$RUN/control.sock\"; };
+pidfile = \"$R/pid/mxpathd.pid\";"
+mxpathd_run rundir -t -c "$R/mxpath.conf"
+check "-t accepts missing socket and pid file directories it can create (exit 0)" test $? -eq 0
+check "... and creates nothing" test ! -e "$RUN" -a ! -e "$R/pid"
+mxpathd_start rundir -p "$R/pid/mxpathd.pid"
+check "the start created the socket directory: nobody:nogroup, mode 750" \
+	test "$(owner_of "$RUN") $(mode_of "$RUN")" = "nobody:nogroup 750"
+check "... and the pid file's directory too" \
+	test "$(owner_of "$R/pid") $(mode_of "$R/pid")" = "nobody:nogroup 750"
+check "... and logged it" grep -q "created directory $RUN (nobody:nogroup, mode 0750) for socketmap.socket" "$R/log"
+check "the daemon serves from it" test "$(postmap -c "$MXPATHD_WORK/postmap" -q u@a.example.test \
+	"socketmap:unix:$RUN/socketmap.sock:transport")" = "smtp:[198.51.100.7]"
+mxpathd_stop rundir
+check "after dropping root it still removed its sockets and pid file there" \
+	test -z "$(ls -A "$RUN")" -a -z "$(ls -A "$R/pid")"
+chmod 0777 "$RUN"
+mxpathd_run rundir -t -c "$R/mxpath.conf"
+check "-t refuses a socket directory writable by others (exit 1)" test $? -eq 1
+check "... saying why" grep -q "directory $RUN is writable by others" "$R/out"
 
 # ---- nothing to serve ----
 printf 'user = "root";\ngroup = "root";\n' > "$D/empty.conf"
 mxpathd_run detach -f -c "$D/empty.conf"
 check "no door configured: refused with 78" test $? -eq 78
 check "... saying there is nothing to serve" grep -q 'nothing to serve' "$D/out"
+mxpathd_run detach -t -c "$D/empty.conf"
+check "-t refuses it as well, with 78" test $? -eq 78
+check "... for the same reason" grep -q 'nothing to serve' "$D/out"
+printf 'user = "no-such-user-mxpath";\nsocketmap = { socket = "unix:%s/s.sock"; };\n' "$D" > "$D/nouser.conf"
+mxpathd_run detach -t -c "$D/nouser.conf"
+check "-t refuses a user that does not exist, with 78" test $? -eq 78
+check "... naming it" grep -q 'user no-such-user-mxpath: no such user' "$D/out"
 
 finish

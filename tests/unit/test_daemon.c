@@ -586,6 +586,40 @@ static void test_reloads_are_counted_by_outcome(void **state)
 	assert_true(after.started > 0);
 }
 
+/* A missing directory: -t only asks whether it could be made; a start makes
+ * it, one level deep, 0750; a missing parent is refused either way. */
+static void test_missing_file_dir_is_checked_or_created_one_level(void **state)
+{
+	struct fixture *f = *state;
+	struct daemon_user user = { .name = "root", .group = "root", .stays_root = true };
+	char dir[160], file[192], deep[224], err[512];
+	struct stat st;
+
+	user.uid = geteuid();
+	user.gid = getegid();
+	snprintf(dir, sizeof(dir), "%s/run", f->dir);
+	snprintf(file, sizeof(file), "%s/mxpathd.pid", dir);
+	snprintf(deep, sizeof(deep), "%s/a/b/s.sock", f->dir);
+	assert_int_equal(daemon_ready_file_dir(file, "pidfile", &user, DIR_MISSING_REFUSE, err,
+					       sizeof(err)), -1);
+	assert_non_null(strstr(err, "pidfile: directory "));
+	assert_int_equal(daemon_ready_file_dir(file, "pidfile", &user, DIR_MISSING_CHECK, err,
+					       sizeof(err)), 0);
+	assert_int_equal(stat(dir, &st), -1);
+	assert_int_equal(daemon_ready_file_dir(file, "pidfile", &user, DIR_MISSING_CREATE, err,
+					       sizeof(err)), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0750);
+	assert_int_equal(st.st_uid, user.uid);
+	assert_int_equal(daemon_ready_file_dir(deep, "milter.socket", &user, DIR_MISSING_CREATE,
+					       err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "milter.socket: directory "));
+	assert_non_null(strstr(err, "/a/b: No such file or directory, and it cannot be created in "));
+	snprintf(dir, sizeof(dir), "%s/a", f->dir);
+	assert_int_equal(stat(dir, &st), -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -608,6 +642,7 @@ int main(void)
 		T(test_config_dir_writable_by_others_is_refused_unless_sticky),
 		T(test_socket_dir_writable_by_others_is_refused_unless_sticky),
 		T(test_socket_dir_check_ignores_inet_and_disabled_doors),
+		T(test_missing_file_dir_is_checked_or_created_one_level),
 		T(test_pidfile_holds_our_pid_and_is_removed),
 		T(test_pidfile_held_by_another_is_refused_and_kept),
 		T(test_pidfile_left_by_a_dead_daemon_is_taken_over),

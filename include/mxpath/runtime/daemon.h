@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * daemon.h - the mxpathd process: safety checks, detaching, pid file,
- * privileges, and the daemon's own counters
+ * daemon.h - the mxpathd process: safety checks, its directories,
+ * detaching, pid file, privileges, and the daemon's own counters
  *
  * What a daemon must get right before it serves anything: refuse files
- * and directories others could tamper with, leave the terminal (telling
+ * and directories others could tamper with, make a missing directory for
+ * its sockets and pid file (no systemd, no tmpfiles), leave the terminal (telling
  * the parent whether start-up worked), hold a locked pid file, and give
  * up root for good. mxpathd.c wires these together with the doors.
  */
@@ -46,6 +47,24 @@ int daemon_check_config_files(const char *path, char *err, size_t errlen);
  * unless it is sticky. No-op for inet sockets and disabled doors. */
 int daemon_check_socket_dir(const struct door_socket *socket, const char *what, char *err,
 			    size_t errlen);
+
+/* What to do when the directory of a socket or of the pid file is missing. */
+enum dir_missing {
+	DIR_MISSING_REFUSE,	/* an error */
+	DIR_MISSING_CHECK,	/* fine if it could be created (mxpathd -t) */
+	DIR_MISSING_CREATE,	/* create it: one level, 0750, owned by user */
+};
+
+/* The checks of daemon_check_socket_dir, and a missing directory (whose
+ * parent exists and is writable by us) handled as missing says; the
+ * socket's own path must be free or a socket. user may be NULL with
+ * DIR_MISSING_REFUSE only. */
+int daemon_ready_socket_dir(const struct door_socket *socket, const char *what,
+			    const struct daemon_user *user, enum dir_missing missing, char *err,
+			    size_t errlen);
+/* The same for the directory of the file FILE (the pid file). */
+int daemon_ready_file_dir(const char *file, const char *what, const struct daemon_user *user,
+			  enum dir_missing missing, char *err, size_t errlen);
 
 /*
  * Forks; the parent waits until the child calls daemon_detach_done() and
