@@ -107,6 +107,8 @@ static void route_check(const struct run *run, const struct route *route);
 static void route_check_hops(const struct run *run, const struct route *route);
 static void fuzz_routes(const char *text, int parsed, const struct recipient *rcpt,
 			uint32_t seed);
+static void literal_check(enum route_status st, const struct route *route,
+			  const struct recipient *rcpt);
 static void fuzz_socketmap(const uint8_t *data, size_t size, uint32_t seed);
 static void socketmap_one(const struct policy *policy, const char *map, const uint8_t *data,
 			  size_t size, uint32_t seed);
@@ -257,10 +259,7 @@ static void fuzz_routes(const char *text, int parsed, const struct recipient *rc
 				route->action == ROUTE_REJECT && route->reply.code == 501,
 			"unparsable recipient not rejected 501 as syntax");
 	} else if (rcpt->kind == RECIPIENT_LITERAL) {
-		require(st == ROUTE_DONE && route->action == ROUTE_RELAY &&
-				route->rule == RULE_LITERAL && route->n_hops == 1 &&
-				addr_equal(&route->addrs[0], &rcpt->literal),
-			"literal not relayed to its address");
+		literal_check(st, route, rcpt);
 	} else {
 		require(st == ROUTE_PENDING && asked > 0, "a domain decided without DNS");
 	}
@@ -288,6 +287,31 @@ static void fuzz_routes(const char *text, int parsed, const struct recipient *rc
 	require(st == ROUTE_DONE, "pending although every answer is known (defaults)");
 	route_check(&run, route);
 	free(route);
+}
+
+/*
+ * With the defaults and no self: a literal is relayed to its address, or
+ * refused 550 as no usable destination (one pruned host) when it is one
+ * no mail server has or mx.ignore_targets holds ("[0.0.2.0]").
+ */
+static void literal_check(enum route_status st, const struct route *route,
+			  const struct recipient *rcpt)
+{
+	bool is_ignored = false;
+
+	for (size_t i = 0; i < fx.defaults->mx.n_ignore_targets; i++)
+		is_ignored |= cidr_contains(&fx.defaults->mx.ignore_targets[i], &rcpt->literal);
+	require(st == ROUTE_DONE && route->rule == RULE_LITERAL,
+		"literal not decided at once by the literal rule");
+	if (route->action == ROUTE_RELAY) {
+		require(!is_ignored, "a literal in mx.ignore_targets relayed");
+		require(route->n_hops == 1 && addr_equal(&route->addrs[0], &rcpt->literal),
+			"literal not relayed to its address");
+		return;
+	}
+	require(route->action == ROUTE_REJECT && route->reply.code == 550 &&
+			route->n_pruned == 1 && strcmp(route->pruned[0].host, rcpt->domain) == 0,
+		"literal neither relayed to its address nor refused as unusable");
 }
 
 static enum route_status route_run(const struct run *run, struct route *out, size_t *asked)
