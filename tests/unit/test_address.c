@@ -241,10 +241,10 @@ static const struct domain_case host_name_cases[] = {
 	{ "Mail.Example.ORG.", "mail.example.org", NULL },
 	{ "192.0.2.1.example", "192.0.2.1.example", NULL },
 	{ "2.0.2", "2.0.2", NULL },
-	{ "2.0.2.1", NULL, "an IP address" },
-	{ "2.0.2.1.", NULL, "an IP address" },		/* fuzz_config's find */
+	{ "192.0.2.1", NULL, "an IP address" },
+	{ "192.0.2.1.", NULL, "an IP address" },		/* fuzz_config's find */
 	{ "198.51.100.77.", NULL, "an IP address" },
-	{ "2.0.2.1..", NULL, "empty label" },
+	{ "192.0.2.1..", NULL, "empty label" },
 	{ "2001:db8::1.", NULL, "invalid character" },
 };
 

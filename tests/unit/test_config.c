@@ -716,8 +716,8 @@ static const struct error_case bad_names[] = {
 /* An address with a trailing dot is still an address (fuzz_config found it). */
 #define IP_WHY "an IP address, not a name (a literal is written \"[192.0.2.1]\")"
 static const struct error_case addresses_as_names[] = {
-	{ "local_hosts = \"2.0.2.1.\";",
-	  "t.conf:1: local_hosts: bad host name \"2.0.2.1.\": " IP_WHY },
+	{ "local_hosts = \"203.0.113.1.\";",
+	  "t.conf:1: local_hosts: bad host name \"203.0.113.1.\": " IP_WHY },
 	{ "self = { names = [ \"vm.example\",\n \"192.0.2.1.\" ]; };",
 	  "t.conf:2: self.names[1]: bad host name \"192.0.2.1.\": " IP_WHY },
 	{ "clusters = ( { name = \"192.0.2.7.\"; members = ( { host = \"a.example\"; } ); } );",
