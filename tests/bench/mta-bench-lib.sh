@@ -3,7 +3,11 @@
 # share: the stack around the MTA, the timed runs, the interleaved pairs
 #
 # Sourced after tests/lib/postfix.sh or tests/lib/sendmail.sh (both bring
-# sinks.sh). Gives:
+# sinks.sh); brings tests/lib/dns.sh and daemon.sh. Gives:
+#   bench_args WARMUP_MAX PAIRS MESSAGES [ROWS]
+#                           the script's arguments: $PAIRS, $MESSAGES, $ROWS
+#                           (default "milter routing"), and $WARMUP, the
+#                           messages of a warm-up batch (<= WARMUP_MAX)
 #   bench_init NAME         scratch dir $T, ports $P (plain listener and
 #                           the exchangers), $P_NULL, $P_MXPATHD (listeners
 #                           with a milter), smtp-sinks for boston.travel.edu's
@@ -20,18 +24,25 @@
 #                           $PAIRS pairs: A then B, then B then A, ...;
 #                           SWITCH CONFIG prepares a configuration,
 #                           PORT_OF CONFIG names its port
+#   bench_milter_row        the milter row on $P (no milter), $P_NULL and
+#                           $P_MXPATHD: $WARMUP messages through each, then
+#                           pairs null / mxpathd, "none" for reference
+#   bench_plain_port        PORT_OF for a row that switches the MTA's tables
 #   bench_finish            every message at its exchanger, none astray
-# The MTA script sets, before bench_measure: MTA_LOG (its maillog),
-# MTA_SENT (ERE of one delivered recipient), MTA_FAILED (ERE of a deferral
-# or bounce), and defines bench_mta_stop (called by bench_cleanup) and
-# may define bench_mta_view OFFSET: more "key=value" words for the result
-# line, the MTA's own view of the run (its maillog after byte OFFSET).
+# The MTA script sets, before bench_measure, MTA_LOG (its maillog),
+# MTA_SENT (ERE of one delivered recipient), MTA_FAILED (ERE of a
+# deferral or bounce); it defines bench_mta_stop
+# (called by bench_cleanup) and may define bench_mta_view OFFSET: more
+# "key=value" words for the result line, the MTA's own view of the run
+# (its maillog after byte OFFSET).
 #
 # A "result" line: row config pair (0: a reference run outside the pairs)
 # msgs seconds rate, and what mxpathd counted meanwhile: decisions (both
 # doors), lookups (socketmap queries), conns (socketmap connections opened).
 
 # shellcheck shell=bash
+. "$MXPATH_ROOT/tests/lib/dns.sh"
+. "$MXPATH_ROOT/tests/lib/daemon.sh"
 
 SESSIONS=10
 DOMAIN=boston.travel.edu
@@ -44,6 +55,15 @@ MTA_FAILED=
 die() { echo "error: $*" >&2; exit 1; }
 
 bench_mta_stop() { :; }
+
+bench_args() {
+	local usage="usage: ${0##*/} PAIRS MESSAGES [ROWS]"
+	PAIRS=${2:?$usage}
+	MESSAGES=${3:?$usage}
+	# shellcheck disable=SC2034 # read by the MTA script
+	ROWS=${4:-milter routing}
+	WARMUP=$((MESSAGES < $1 ? MESSAGES : $1))
+}
 bench_mta_view() { :; }
 
 # Runs once, to the end: a signal during the clean-up must not cut it short.
@@ -192,6 +212,37 @@ bench_pairs() {
 			bench_measure "$row" "$config" "$("$port_of" "$config")" "$pair" "$per"
 		done
 	done
+}
+
+# bench_plain_port CONFIG: the listener without a milter, whatever CONFIG.
+bench_plain_port() { echo "$P"; }
+
+# bench_milter_port CONFIG: the listener of none, null or mxpathd.
+bench_milter_port() {
+	case $1 in
+	none) echo "$P" ;;
+	null) echo "$P_NULL" ;;
+	mxpathd) echo "$P_MXPATHD" ;;
+	esac
+}
+
+# bench_milter_switch CONFIG: nothing to switch (a listener each); before
+# pairs 1, 6, 11, ... a reference run without a milter (pair=0).
+bench_milter_switch() {
+	if ((BENCH_MILTER_RUNS++ % 10 == 0)); then
+		bench_measure milter none "$P" 0
+	fi
+}
+
+# bench_milter_row: the milter row: a warm-up batch through each listener,
+# then $PAIRS pairs null_milter / mxpathd, none for reference.
+bench_milter_row() {
+	local config
+	for config in none null mxpathd; do
+		bench_send "$(bench_milter_port $config)" "$WARMUP" > /dev/null || exit 1
+	done
+	BENCH_MILTER_RUNS=0
+	bench_pairs milter null mxpathd bench_milter_switch bench_milter_port
 }
 
 # bench_finish: the messages reached boston.travel.edu's exchangers, none

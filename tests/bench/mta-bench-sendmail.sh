@@ -40,15 +40,10 @@
 # message is not delivered. Everything runs on 127.0.0.0/8 and is stopped
 # by PID on exit.
 set -u
-PAIRS=${1:?usage: mta-bench-sendmail.sh PAIRS MESSAGES [ROWS]}
-MESSAGES=${2:?usage: mta-bench-sendmail.sh PAIRS MESSAGES [ROWS]}
-ROWS=${3:-milter routing}
-WARMUP=$((MESSAGES < 50 ? MESSAGES : 50))
 . "$(dirname "$0")/../lib/tap.sh"
-. "$MXPATH_ROOT/tests/lib/dns.sh"
-. "$MXPATH_ROOT/tests/lib/daemon.sh"
 . "$MXPATH_ROOT/tests/lib/sendmail.sh"
 . "$MXPATH_ROOT/tests/bench/mta-bench-lib.sh"
+bench_args 50 "$@"
 
 bench_mta_stop() { sm_stop; }
 
@@ -104,33 +99,11 @@ mta_poll 10 mta_is_listening 127.0.0.1 "$P_MXPATHD" || die "sendmail with mxpath
 
 # ---------------------------------------------------------------- milter row
 
-milter_port() {
-	case $1 in
-	none) echo "$P" ;;
-	null) echo "$P_NULL" ;;
-	mxpathd) echo "$P_MXPATHD" ;;
-	esac
-}
-
-# milter_switch CONFIG: nothing to switch (a listener each); before pairs
-# 1, 6, 11, ... a reference run without a milter.
-milter_switch() {
-	if ((MILTER_RUNS++ % 10 == 0)); then
-		bench_measure milter none "$P" 0
-	fi
-}
-
 if [[ " $ROWS " == *" milter "* ]]; then
-	for config in none null mxpathd; do
-		bench_send "$(milter_port $config)" "$WARMUP" > /dev/null || exit 1
-	done
-	MILTER_RUNS=0
-	bench_pairs milter null mxpathd milter_switch milter_port
+	bench_milter_row
 fi
 
 # ---------------------------------------------------------------- routing row
-
-routing_port() { echo "$P"; }
 
 # routing_switch hash|mxpathd: restart sendmail on that mailertable, warm up.
 routing_switch() {
@@ -139,7 +112,7 @@ routing_switch() {
 }
 
 if [[ " $ROWS " == *" routing "* ]]; then
-	bench_pairs routing hash mxpathd routing_switch routing_port 2
+	bench_pairs routing hash mxpathd routing_switch bench_plain_port 2
 fi
 
 bench_finish

@@ -39,15 +39,10 @@
 # message is not delivered. Everything runs on 127.0.0.0/8 and is stopped
 # by PID on exit.
 set -u
-PAIRS=${1:?usage: mta-bench.sh PAIRS MESSAGES [ROWS]}
-MESSAGES=${2:?usage: mta-bench.sh PAIRS MESSAGES [ROWS]}
-ROWS=${3:-milter routing}
-WARMUP=$((MESSAGES < 100 ? MESSAGES : 100))
 . "$(dirname "$0")/../lib/tap.sh"
-. "$MXPATH_ROOT/tests/lib/dns.sh"
-. "$MXPATH_ROOT/tests/lib/daemon.sh"
 . "$MXPATH_ROOT/tests/lib/postfix.sh"
 . "$MXPATH_ROOT/tests/bench/mta-bench-lib.sh"
+bench_args 100 "$@"
 
 bench_mta_stop() { pf_stop; }
 
@@ -90,33 +85,11 @@ MTA_FAILED='status=(deferred|bounced)'
 
 # ---------------------------------------------------------------- milter row
 
-milter_port() {
-	case $1 in
-	none) echo "$P" ;;
-	null) echo "$P_NULL" ;;
-	mxpathd) echo "$P_MXPATHD" ;;
-	esac
-}
-
-# milter_switch CONFIG: nothing to switch (a port each); before pairs 1,
-# 6, 11, ... a reference run without a milter.
-milter_switch() {
-	if ((MILTER_RUNS++ % 10 == 0)); then
-		bench_measure milter none "$P" 0
-	fi
-}
-
 if [[ " $ROWS " == *" milter "* ]]; then
-	for config in none null mxpathd; do
-		bench_send "$(milter_port $config)" "$WARMUP" > /dev/null || exit 1
-	done
-	MILTER_RUNS=0
-	bench_pairs milter null mxpathd milter_switch milter_port
+	bench_milter_row
 fi
 
 # ---------------------------------------------------------------- routing row
-
-routing_port() { echo "$P"; }
 
 # routing_switch lmdb|mxpathd|mxpathd-proxy: switch transport_maps, reload, warm up.
 routing_switch() {
@@ -131,10 +104,10 @@ routing_switch() {
 }
 
 if [[ " $ROWS " == *" routing "* ]]; then
-	bench_pairs routing lmdb mxpathd routing_switch routing_port 2
+	bench_pairs routing lmdb mxpathd routing_switch bench_plain_port 2
 fi
 if [[ " $ROWS " == *" routing-proxy "* ]]; then
-	bench_pairs routing-proxy lmdb mxpathd-proxy routing_switch routing_port 2
+	bench_pairs routing-proxy lmdb mxpathd-proxy routing_switch bench_plain_port 2
 fi
 
 bench_finish
