@@ -174,8 +174,8 @@ bench_send() {
 
 # bench_measure ROW CONFIG PORT PAIR [PER_MESSAGE]: one timed run,
 # checked: a configuration with "mxpathd" in its name must raise the
-# decision count by at least PER_MESSAGE (default 1) per message, the
-# others must leave it alone.
+# decision count by at least PER_MESSAGE (default 1, may be a fraction)
+# per message, the others must leave it alone.
 bench_measure() {
 	local row=$1 config=$2 port=$3 pair=$4 per=${5:-1} before after ms offset
 	read -ra before <<< "$(bench_counters)"
@@ -184,7 +184,7 @@ bench_measure() {
 	read -ra after <<< "$(bench_counters)"
 	local decided=$((after[0] - before[0]))
 	if [[ $config == *mxpathd* ]]; then
-		((decided >= per * MESSAGES)) ||
+		awk -v d="$decided" -v p="$per" -v m="$MESSAGES" 'BEGIN { exit !(d >= p * m) }' ||
 			die "$row/$config: mxpathd decided $decided times for $MESSAGES messages" \
 				"(at least $per each expected)"
 	elif ((decided != 0)); then
