@@ -38,7 +38,8 @@
 #
 # A "result" line: row config pair (0: a reference run outside the pairs)
 # msgs seconds rate, and what mxpathd counted meanwhile: decisions (both
-# doors), lookups (socketmap queries), conns (socketmap connections opened).
+# doors), lookups (socketmap queries), conns (socketmap connections
+# opened), cpu_ms (its CPU time, user + system, from /proc).
 
 # shellcheck shell=bash
 . "$MXPATH_ROOT/tests/lib/dns.sh"
@@ -138,10 +139,16 @@ bench_lookups() {
 	mxpathd_stats mta | awk '$1 ~ /^mxpath_lookups_total/ { n += $2 } END { print n + 0 }'
 }
 
-# bench_counters: "decisions lookups connections" so far.
+# bench_cpu_ms: mxpathd's CPU time so far (user + system), in ms.
+bench_cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' \
+		"/proc/$(mxpathd_pid mta)/stat"
+}
+
+# bench_counters: "decisions lookups connections cpu_ms" so far.
 bench_counters() {
 	echo "$(bench_metric mxpath_decisions_total) $(bench_lookups)" \
-		"$(bench_metric mxpath_connections_total 'door="socketmap"')"
+		"$(bench_metric mxpath_connections_total 'door="socketmap"') $(bench_cpu_ms)"
 }
 
 # log_count_since OFFSET ERE: lines of $MTA_LOG after byte OFFSET matching ERE.
@@ -192,10 +199,11 @@ bench_measure() {
 	fi
 	awk -v r="$row" -v c="$config" -v n="$pair" -v m="$MESSAGES" -v ms="$ms" \
 		-v d="$decided" -v l="$((after[1] - before[1]))" -v k="$((after[2] - before[2]))" \
+		-v cpu="$((after[3] - before[3]))" \
 		-v view="$(bench_mta_view "$offset")" '
 		BEGIN { printf "result row=%s config=%s pair=%d msgs=%d seconds=%.3f rate=%.1f " \
-			"decisions=%d lookups=%d conns=%d%s\n", r, c, n, m, ms / 1000, m * 1000 / ms,
-			d, l, k, view == "" ? "" : " " view }'
+			"decisions=%d lookups=%d conns=%d cpu_ms=%d%s\n", r, c, n, m, ms / 1000,
+			m * 1000 / ms, d, l, k, cpu, view == "" ? "" : " " view }'
 }
 
 # bench_pairs ROW A B SWITCH PORT_OF [PER_MESSAGE]: $PAIRS pairs of runs,
