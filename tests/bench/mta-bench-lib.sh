@@ -39,7 +39,8 @@
 # A "result" line: row config pair (0: a reference run outside the pairs)
 # msgs seconds rate, and what mxpathd counted meanwhile: decisions (both
 # doors), lookups (socketmap queries), conns (socketmap connections
-# opened), cpu_ms (its CPU time, user + system, from /proc).
+# opened), cpu_ms (its CPU time, user + system, from /proc), and
+# null_cpu_ms (null_milter's).
 
 # shellcheck shell=bash
 . "$MXPATH_ROOT/tests/lib/dns.sh"
@@ -139,16 +140,18 @@ bench_lookups() {
 	mxpathd_stats mta | awk '$1 ~ /^mxpath_lookups_total/ { n += $2 } END { print n + 0 }'
 }
 
-# bench_cpu_ms: mxpathd's CPU time so far (user + system), in ms.
+# bench_cpu_ms PID: that process's CPU time so far (user + system), in ms.
 bench_cpu_ms() {
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' \
-		"/proc/$(mxpathd_pid mta)/stat"
+		"/proc/$1/stat"
 }
 
-# bench_counters: "decisions lookups connections cpu_ms" so far.
+# bench_counters: "decisions lookups connections cpu_ms null_cpu_ms" so
+# far (CPU times of mxpathd and of null_milter).
 bench_counters() {
 	echo "$(bench_metric mxpath_decisions_total) $(bench_lookups)" \
-		"$(bench_metric mxpath_connections_total 'door="socketmap"') $(bench_cpu_ms)"
+		"$(bench_metric mxpath_connections_total 'door="socketmap"')" \
+		"$(bench_cpu_ms "$(mxpathd_pid mta)") $(bench_cpu_ms "$NULL_MILTER_PID")"
 }
 
 # log_count_since OFFSET ERE: lines of $MTA_LOG after byte OFFSET matching ERE.
@@ -199,11 +202,11 @@ bench_measure() {
 	fi
 	awk -v r="$row" -v c="$config" -v n="$pair" -v m="$MESSAGES" -v ms="$ms" \
 		-v d="$decided" -v l="$((after[1] - before[1]))" -v k="$((after[2] - before[2]))" \
-		-v cpu="$((after[3] - before[3]))" \
+		-v cpu="$((after[3] - before[3]))" -v null_cpu="$((after[4] - before[4]))" \
 		-v view="$(bench_mta_view "$offset")" '
 		BEGIN { printf "result row=%s config=%s pair=%d msgs=%d seconds=%.3f rate=%.1f " \
-			"decisions=%d lookups=%d conns=%d cpu_ms=%d%s\n", r, c, n, m, ms / 1000,
-			m * 1000 / ms, d, l, k, cpu, view == "" ? "" : " " view }'
+			"decisions=%d lookups=%d conns=%d cpu_ms=%d null_cpu_ms=%d%s\n", r, c, n, m,
+			ms / 1000, m * 1000 / ms, d, l, k, cpu, null_cpu, view == "" ? "" : " " view }'
 }
 
 # bench_pairs ROW A B SWITCH PORT_OF [PER_MESSAGE]: $PAIRS pairs of runs,

@@ -36,6 +36,7 @@
 # usage: mta-bench-sendmail.sh PAIRS MESSAGES [ROWS]   ROWS: "milter routing" (default)
 # prints: result row=R config=C pair=N msgs=M seconds=S rate=R decisions=D
 #         lookups=L conns=K cpu_ms=C   (mxpathd's counts during the run)
+#         null_cpu_ms=C   (null_milter's CPU time during the run)
 # Exits 1, with an "error: ..." line, if anything cannot be set up or a
 # message is not delivered. Everything runs on 127.0.0.0/8 and is stopped
 # by PID on exit.

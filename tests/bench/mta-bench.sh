@@ -35,6 +35,7 @@
 #        ROWS: "milter routing" (default), and/or routing-proxy
 # prints: result row=R config=C pair=N msgs=M seconds=S rate=R decisions=D
 #         lookups=L conns=K cpu_ms=C   (mxpathd's counts during the run)
+#         null_cpu_ms=C   (null_milter's CPU time during the run)
 #         delay_a=.. delay_b=.. delay_c=.. delay_d=..   (Postfix's view, ms)
 # Exits 1, with an "error: ..." line, if anything cannot be set up or a
 # message is not delivered. Everything runs on 127.0.0.0/8 and is stopped
