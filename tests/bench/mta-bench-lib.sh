@@ -31,7 +31,8 @@
 #   bench_finish            every message at its exchanger, none astray
 # The MTA script sets, before bench_measure, MTA_LOG (its maillog),
 # MTA_SENT (ERE of one delivered recipient), MTA_FAILED (ERE of a
-# deferral or bounce); it defines bench_mta_stop
+# deferral or bounce), MTA_REFUSED (ERE of a refusal in the SMTP
+# dialogue, e.g. a 451 from a map or milter); it defines bench_mta_stop
 # (called by bench_cleanup) and may define bench_mta_view OFFSET: more
 # "key=value" words for the result line, the MTA's own view of the run
 # (its maillog after byte OFFSET).
@@ -53,6 +54,7 @@ T=
 MTA_LOG=
 MTA_SENT=
 MTA_FAILED=
+MTA_REFUSED=
 
 die() { echo "error: $*" >&2; exit 1; }
 
@@ -177,8 +179,12 @@ bench_send() {
 		sleep 0.02
 	done
 	t1=$(date +%s%N)
-	((sent >= count)) || die "port $port: $sent of $count messages sent in 120 s" \
-		"($(log_count_since "$offset" "$MTA_FAILED") deferred or bounced)"
+	if ((sent < count)); then
+		tail -c +"$((offset + 1))" "$MTA_LOG" | tail -n 20 | sed 's/^/# maillog: /' >&2
+		die "port $port: $sent of $count messages sent in 120 s" \
+			"($(log_count_since "$offset" "$MTA_FAILED") deferred or bounced," \
+			"$(log_count_since "$offset" "$MTA_REFUSED") refused)"
+	fi
 	echo "$(( (t1 - t0) / 1000000 ))"
 }
 

@@ -94,6 +94,7 @@ sm_use() {
 MTA_LOG=$SM_DIR/maillog
 MTA_SENT='stat=Sent'
 MTA_FAILED='stat=Deferred|dsn=[45]'
+MTA_REFUSED='reject=|Milter: .*(reject|tempfail)'
 sm_use hash
 mta_poll 10 mta_is_listening 127.0.0.1 "$P_NULL" || die "sendmail with null_milter is not listening"
 mta_poll 10 mta_is_listening 127.0.0.1 "$P_MXPATHD" || die "sendmail with mxpathd is not listening"

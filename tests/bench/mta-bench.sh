@@ -84,6 +84,7 @@ mta_poll 10 mta_is_listening 127.0.0.1 "$P_MXPATHD" || die "smtpd with mxpathd i
 MTA_LOG=$PF_DIR/maillog
 MTA_SENT='status=sent'
 MTA_FAILED='status=(deferred|bounced)'
+MTA_REFUSED='NOQUEUE: reject|milter-reject'
 
 # ---------------------------------------------------------------- milter row
 
