@@ -630,6 +630,11 @@ static bool cache_keeps_old_answer(struct dns_cache *cache, struct cache_entry *
 	return true;
 }
 
+uint32_t cache_answer_ttl(const struct dns_cache *cache, const struct dns_answer *answer)
+{
+	return cache_ttl_of(&cache->limits, answer);
+}
+
 /* Temporary failures live failure_ttl; answers their TTL within [min_ttl, max_ttl]. */
 static uint32_t cache_ttl_of(const struct cache_limits *limits, const struct dns_answer *answer)
 {

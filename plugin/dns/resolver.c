@@ -353,6 +353,12 @@ void resolver_query(struct resolver *r, unsigned channel, enum dns_type type, co
 	channel_schedule(ch);
 }
 
+bool resolver_asking(const struct resolver *r, unsigned channel, enum dns_type type,
+		     const char *name)
+{
+	return query_find(r, channel, type, name, query_hash(channel, type, name)) != NULL;
+}
+
 /* May call query_on_answer() at once (a name c-ares cannot encode). */
 static void query_send(struct rchannel *ch, struct rquery *q)
 {

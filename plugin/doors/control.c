@@ -733,6 +733,9 @@ static void stats_format_router(const struct router_stats *rs, struct text *t)
 		      "Questions that joined a query already in flight.", rs->dns_coalesced);
 	metric_single(t, "mxpath_dns_failures_total", "counter",
 		      "Queries that failed: SERVFAIL, REFUSED, timeout, bad answer.", rs->dns_failures);
+	metric_single(t, "mxpath_dns_prefetches_total", "counter",
+		      "Background refreshes of cached answers used close to their expiry.",
+		      rs->prefetches);
 }
 
 /* Connections and errors, one series per door. */

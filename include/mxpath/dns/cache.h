@@ -46,6 +46,10 @@ enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_
 void cache_put(struct dns_cache *cache, unsigned channel, enum dns_type type, const char *name,
 	       struct dns_answer *answer, uint64_t now_ms);
 void cache_flush(struct dns_cache *cache);
+/* The seconds an answer stays fresh once put: its TTL clamped to
+ * [min_ttl, max_ttl], or failure_ttl for a temporary failure (the router's
+ * prefetch compares a hit's ttl_left with it). */
+uint32_t cache_answer_ttl(const struct dns_cache *cache, const struct dns_answer *answer);
 void cache_get_stats(const struct dns_cache *cache, struct cache_stats *out);
 
 #endif
