@@ -25,8 +25,8 @@ name, no trailing dot), so a test counts queries with grep; with
 --log-inflight ' inflight=N', the UDP queries received and not yet answered,
 this one included (a bench takes the peak). SIGHUP re-reads the zone files.
 
-A delay applies per query, from the moment it arrived, as with a real slow
-server: UDP queries are read by one thread, answered at once and sent
+A delay applies per query, from the moment it arrived (the kernel's
+receive time stamp), as with a real slow server: UDP queries are read by one thread, answered at once and sent
 when due by another thread, so a burst of thousands of delayed queries is
 answered in parallel, each on time. A plain UDP query (one question, no
 EDNS, no fault but delays) is answered from records packed when the zones
@@ -53,6 +53,7 @@ from dnslib.label import DNSBuffer, DNSLabel
 from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer
 
 FAULTS = ('servfail', 'refused', 'drop', 'tc', 'delay')
+SO_TIMESTAMPNS = getattr(socket, 'SO_TIMESTAMPNS', 35)     # Linux
 
 
 class Drop(DNSError):
@@ -430,6 +431,7 @@ class FastUDP:
         family = socket.AF_INET6 if ':' in addr else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.bind((addr, port))
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.resolver = resolver
         self.due = []                   # heap of (when, seq, packet, client)
         self.seq = 0
@@ -449,8 +451,7 @@ class FastUDP:
 
     def read(self):
         while True:
-            data, client = self.sock.recvfrom(65535)
-            arrived = time.monotonic()
+            data, client, arrived = self.receive()
             out = self.resolver.answer_udp(data, client[1])
             if out is None:
                 continue
@@ -459,6 +460,19 @@ class FastUDP:
                 self.seq += 1
                 heapq.heappush(self.due, (arrived + delay, self.seq, packet, client))
                 self.cond.notify()
+
+    def receive(self):
+        """(datagram, client, when it arrived on the monotonic clock): the
+        kernel's receive time, so a delay counts from the query's arrival
+        even while this thread is busy with the ones before it."""
+        data, anc, _, client = self.sock.recvmsg(65535, socket.CMSG_SPACE(16))
+        now, arrived = time.monotonic(), None
+        for level, kind, value in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+                sec, nsec = struct.unpack('qq', value[:16])
+                age = time.time() - (sec + nsec / 1e9)
+                arrived = now - min(max(age, 0.0), 1.0)
+        return data, client, arrived if arrived is not None else now
 
     def send(self):
         while True:
