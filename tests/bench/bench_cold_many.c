@@ -19,24 +19,19 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include "mxpath/config/config.h"
-#include "mxpath/runtime/evloop.h"
-#include "mxpath/dns/router.h"
+#include "bench_live.h"
 
 #define COLD_MANY_TIMEOUT_MS 60000
+#define COLD_MANY_DNS_TIMEOUT_MS 5000	/* one try: a lost query shows as a long tail */
 
 struct burst {
 	struct evloop *loop;
 	unsigned long want, done, relayed;
-	double start_us;
+	double start_ms;
 	double *took_ms;		/* per decision, in the order they finished */
 };
 
-static struct router *cold_many_router(struct evloop *loop, const char *server);
-static double now_us(void);
-static int compare_double(const void *a, const void *b);
 static double percentile(const double *sorted, unsigned long n, double p);
 static void cold_many_on_done(void *arg, const struct route *route);
 static void cold_many_on_timeout(void *arg);
@@ -59,9 +54,9 @@ int main(int argc, char **argv)
 	b.took_ms = calloc(n, sizeof(*b.took_ms));
 	if (b.took_ms == NULL)
 		return 2;
-	router = cold_many_router(b.loop, argv[1]);
+	router = bench_live_router(b.loop, argv[1], COLD_MANY_DNS_TIMEOUT_MS, "bench_cold_many");
 	timer = evloop_timer_add(b.loop, COLD_MANY_TIMEOUT_MS, cold_many_on_timeout, b.loop);
-	b.start_us = now_us();
+	b.start_ms = bench_live_ms();
 	for (unsigned long i = 0; i < n; i++) {
 		snprintf(rcpt, sizeof(rcpt), "user@c%lu.%s", i, argv[2]);
 		router_decide(router, rcpt, NULL, cold_many_on_done, &b);
@@ -69,58 +64,19 @@ int main(int argc, char **argv)
 	if (b.done < n)
 		evloop_run(b.loop);
 	router_get_stats(router, &stats);
-	qsort(b.took_ms, b.done, sizeof(*b.took_ms), compare_double);
+	qsort(b.took_ms, b.done, sizeof(*b.took_ms), bench_live_compare);
 	printf("cold_many decisions=%lu done=%lu relayed=%lu p50_ms=%.1f p99_ms=%.1f max_ms=%.1f "
 	       "dns_queries=%llu failures=%llu ms=%.0f\n",
 	       n, b.done, b.relayed, percentile(b.took_ms, b.done, 0.50),
 	       percentile(b.took_ms, b.done, 0.99), percentile(b.took_ms, b.done, 1.0),
 	       (unsigned long long)stats.dns_queries, (unsigned long long)stats.dns_failures,
-	       (now_us() - b.start_us) / 1000.0);
+	       bench_live_ms() - b.start_ms);
 	if (b.done == n)
 		evloop_timer_cancel(b.loop, &timer);
 	router_free(&router);
 	evloop_free(&b.loop);
 	free(b.took_ms);
 	return b.relayed == n ? 0 : 1;
-}
-
-/* Self is nobody; one try of 5 s, so a lost query shows as a long tail. */
-static struct router *cold_many_router(struct evloop *loop, const char *server)
-{
-	char text[512], err[CONFIG_ERROR_MAX];
-	struct policy *policy;
-	struct router *router;
-
-	snprintf(text, sizeof(text),
-		 "self = { addresses = [ ]; }; dns = { servers = [ \"%s\" ]; timeout_ms = 5000; "
-		 "tries = 1; };",
-		 server);
-	if (config_load_string(text, "(bench)", &policy, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "bench_cold_many: %s\n", err);
-		exit(2);
-	}
-	router = router_new(loop, policy, err, sizeof(err));
-	policy_unref(&policy);
-	if (router == NULL) {
-		fprintf(stderr, "bench_cold_many: %s\n", err);
-		exit(2);
-	}
-	return router;
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* Nearest rank; 0 for an empty set. */
@@ -138,7 +94,7 @@ static void cold_many_on_done(void *arg, const struct route *route)
 {
 	struct burst *b = arg;
 
-	b->took_ms[b->done++] = (now_us() - b->start_us) / 1000.0;
+	b->took_ms[b->done++] = bench_live_ms() - b->start_ms;
 	if (route->action == ROUTE_RELAY)
 		b->relayed++;
 	if (b->done == b->want)

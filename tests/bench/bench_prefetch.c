@@ -22,9 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mxpath/config/config.h"
-#include "mxpath/runtime/evloop.h"
-#include "mxpath/dns/router.h"
+#include "bench_live.h"
+
+#define PREFETCH_DNS_TIMEOUT_MS 2000
 
 struct steady {
 	struct evloop *loop;
@@ -44,7 +44,6 @@ struct asked {
 	bool after_first;		/* started once the cold decision was done */
 };
 
-static struct router *prefetch_router(struct evloop *loop, const char *server);
 static void prefetch_tick(void *arg);
 static void prefetch_on_done(void *arg, const struct route *route);
 
@@ -62,7 +61,7 @@ int main(int argc, char **argv)
 	}
 	log_open_stderr("bench_prefetch");
 	s.loop = evloop_new();
-	s.router = prefetch_router(s.loop, argv[1]);
+	s.router = bench_live_router(s.loop, argv[1], PREFETCH_DNS_TIMEOUT_MS, "bench_prefetch");
 	s.recipient = argv[2];
 	s.want = rate * seconds;
 	s.interval_ms = (unsigned)(1000 / rate);
@@ -79,30 +78,6 @@ int main(int argc, char **argv)
 	router_free(&s.router);
 	evloop_free(&s.loop);
 	return s.relayed == s.want ? 0 : 1;
-}
-
-/* Self is nobody; one try of 2 s. */
-static struct router *prefetch_router(struct evloop *loop, const char *server)
-{
-	char text[512], err[CONFIG_ERROR_MAX];
-	struct policy *policy;
-	struct router *router;
-
-	snprintf(text, sizeof(text),
-		 "self = { addresses = [ ]; }; dns = { servers = [ \"%s\" ]; timeout_ms = 2000; "
-		 "tries = 1; };",
-		 server);
-	if (config_load_string(text, "(bench)", &policy, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "bench_prefetch: %s\n", err);
-		exit(2);
-	}
-	router = router_new(loop, policy, err, sizeof(err));
-	policy_unref(&policy);
-	if (router == NULL) {
-		fprintf(stderr, "bench_prefetch: %s\n", err);
-		exit(2);
-	}
-	return router;
 }
 
 /* Starts one decision and arms the next; the loop stops after the last is done. */
