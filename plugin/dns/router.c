@@ -113,6 +113,7 @@ struct lookup_ctx {
 	size_t n_fetched;
 	struct question_list misses;
 	struct question_list due;	/* fresh answers used close to their expiry */
+	uint32_t due_within;		/* no answer with more ttl_left is due */
 };
 
 /* A recipient whose route waits for DNS answers (each pass is a route_decide()). */
@@ -470,6 +471,8 @@ static void router_decide_into(struct router *router, const char *recipient,
 
 	if (decided || router->stopping) {
 		free(ctx.misses.q);
+		if (ctx.due.n > 0)
+			gen->refs++;	/* done() may reload; the refreshes ask gen's resolver */
 		if (decided)
 			router_agree_order(router, recipient, remember, route);
 		else
@@ -478,7 +481,10 @@ static void router_decide_into(struct router *router, const char *recipient,
 		done(arg, route);
 		if (out == NULL)
 			router_return_route(router, route);
-		router_prefetch(router, gen, &ctx.due);
+		if (ctx.due.n > 0) {
+			router_prefetch(router, gen, &ctx.due);
+			gen_unref(router, &gen);
+		}
 		return;
 	}
 	free(ctx.due.q);
@@ -521,6 +527,9 @@ static enum route_status router_run_engine(struct router *router, struct router_
 	ctx->now_ms = evloop_now_ms(router->loop);
 	ctx->misses.n = 0;
 	ctx->due.n = 0;
+	ctx->due_within = gen->policy->dns.max_ttl / PREFETCH_SHARE > 1
+				  ? gen->policy->dns.max_ttl / PREFETCH_SHARE
+				  : 1;
 	return route_decide(&in, route);
 }
 
@@ -532,7 +541,8 @@ static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const
 	if (ctx->cache != NULL) {
 		enum cache_lookup got = cache_get(ctx->cache, channel, type, name, ctx->now_ms, out);
 
-		if (got == CACHE_LOOKUP_HIT && prefetch_due(ctx->cache, out))
+		if (got == CACHE_LOOKUP_HIT && out->ttl_left <= ctx->due_within &&
+		    prefetch_due(ctx->cache, out))
 			question_list_add(&ctx->due, channel, type, name);
 		if (got != CACHE_LOOKUP_MISS)
 			return true;
@@ -597,8 +607,9 @@ static void router_prefetch(struct router *router, struct router_gen *gen,
 			    struct question_list *due)
 {
 	struct resolver *resolver = gen->dns->resolver;
+	bool asking = !router->closing && !router->stopping && gen->dns == router->current->dns;
 
-	for (size_t i = 0; i < due->n && !router->closing && !router->stopping; i++) {
+	for (size_t i = 0; asking && i < due->n; i++) {
 		const struct question *q = &due->q[i];
 		struct prefetch *p;
 
