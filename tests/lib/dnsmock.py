@@ -49,7 +49,7 @@ import time
 
 from dnslib import DNSRecord, QTYPE, RCODE, RR
 from dnslib.dns import DNSError
-from dnslib.label import DNSBuffer, DNSLabel
+from dnslib.label import DNSBuffer
 from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer
 
 FAULTS = ('servfail', 'refused', 'drop', 'tc', 'delay')
@@ -131,6 +131,7 @@ class Packed:
     """A zone record ready to send: its owner and the rest, in wire form."""
 
     def __init__(self, rr):
+        self.rr = rr
         self.rtype = rr.rtype
         self.owner = str(rr.rname).lower()
         self.owner_wire = b''.join(bytes([len(l)]) + l for l in rr.rname.label) + b'\0'
@@ -163,24 +164,18 @@ class Zone:
         self.rrs = RR.fromZone(text, origin=origin) if origin else RR.fromZone(text)
         self.soa = next(r for r in self.rrs if r.rtype == QTYPE.SOA)
         self.origin = self.soa.rname
-        # Records by owner, and every owner with its ancestors (the names
-        # that exist: NODATA, not NXDOMAIN): thousands of names stay fast.
-        self.by_name, self.names, self.packed = {}, set(), {}
+        # Records by owner (lower case, trailing dot), and every owner with
+        # its ancestors (the names that exist: NODATA, not NXDOMAIN):
+        # thousands of names stay fast.
+        self.packed, self.names = {}, set()
         self.soa_packed = Packed(self.soa)
         self.origin_key = str(self.origin).lower()
         for r in self.rrs:
             key = str(r.rname).lower()
-            self.by_name.setdefault(key, []).append(r)
             self.packed.setdefault(key, []).append(Packed(r))
             labels = key.rstrip('.').split('.')
             for i in range(len(labels)):
                 self.names.add('.'.join(labels[i:]) + '.')
-
-    def records(self, name):
-        return self.by_name.get(str(name).lower(), [])
-
-    def exists(self, name):
-        return str(name).lower() in self.names
 
     def holds(self, key):
         """key (lower case, trailing dot) is at or below this zone's origin."""
@@ -192,6 +187,8 @@ class MockResolver(BaseResolver):
     def __init__(self, args):
         self.args = args
         self.log_port = args.log_port
+        self.log_inflight = args.log_inflight
+        self.udp = None                 # the FastUDP answering, for --log-inflight
         self.recursive = args.recursive
         self.lock = threading.Lock()
         self.zones = []
@@ -269,14 +266,6 @@ class MockResolver(BaseResolver):
             line += " port=%d" % port
         log(line + extra)
 
-    def find_zone(self, qname):
-        with self.lock:
-            zones = self.zones
-        for z in zones:
-            if qname.matchSuffix(z.origin):
-                return z
-        return None
-
     def resolve(self, request, handler):
         """dnslib's entry point (TCP, one thread per connection)."""
         qname = str(request.q.qname).rstrip('.').lower()
@@ -304,46 +293,52 @@ class MockResolver(BaseResolver):
         if fault == 'tc':
             reply.header.tc = 1
             return reply
-        zone = self.find_zone(qn)
-        if zone is None:
-            # An authoritative server refuses names outside its zones; a
-            # recursive resolver whose world is these zones says NXDOMAIN.
+        found = self.answer(str(qn).lower(), qt)
+        if found is None:
             reply.header.rcode = RCODE.NXDOMAIN if self.recursive else RCODE.REFUSED
             return reply
+        an, ns, ar, reply.header.rcode = found
         reply.header.aa = 1
-        self.answer(zone, qn, qt, reply)
+        for r in an:
+            reply.add_answer(r.rr)
+        for r in ns:
+            reply.add_auth(r.rr)
+        for r in ar:
+            reply.add_ar(r.rr)
         return reply
 
-    def answer(self, zone, name, qt, reply):
-        for _ in range(8):                      # CNAME chain limit
-            here = zone.records(name)
-            match = [r for r in here if r.rtype == qt or qt == QTYPE.ANY]
+    def answer(self, name, qtype):
+        """The zones' answer to (name: lower case, trailing dot; qtype), CNAMEs
+        chased (at most 8, within the zones), each MX with its addresses as
+        additional records: (answer, authority, additional, rcode) as Packed
+        records; None when no zone holds the name (an authoritative server
+        refuses it; a recursive one whose world is these zones says NXDOMAIN)."""
+        zone = self.find_zone_key(name)
+        if zone is None:
+            return None
+        an, ns, ar = [], [], []
+        for _ in range(8):
+            here = zone.packed.get(name, [])
+            match = [r for r in here if r.rtype == qtype or qtype == QTYPE.ANY]
             cname = [r for r in here if r.rtype == QTYPE.CNAME]
             if match:
                 for r in match:
-                    reply.add_answer(r)
+                    an.append(r)
                     if r.rtype == QTYPE.MX:
-                        self.add_glue(zone, r.rdata.label, reply)
-                return
-            if cname and qt != QTYPE.CNAME:
-                reply.add_answer(cname[0])
-                name = cname[0].rdata.label
-                next_zone = self.find_zone(name)
-                if next_zone is None:
-                    return
-                zone = next_zone
+                        ar += [x for x in zone.packed.get(r.target, [])
+                               if x.rtype in (QTYPE.A, QTYPE.AAAA)]
+                return an, ns, ar, RCODE.NOERROR
+            if cname and qtype != QTYPE.CNAME:
+                an.append(cname[0])
+                name = cname[0].target
+                zone = self.find_zone_key(name)
+                if zone is None:
+                    return an, ns, ar, RCODE.NOERROR
                 continue
-            if not here and not zone.exists(name):
-                reply.header.rcode = RCODE.NXDOMAIN
-            reply.add_auth(zone.soa)
-            return
-        reply.header.rcode = RCODE.SERVFAIL
-
-    @staticmethod
-    def add_glue(zone, host, reply):
-        for x in zone.records(host):
-            if x.rtype in (QTYPE.A, QTYPE.AAAA):
-                reply.add_ar(x)
+            ns.append(zone.soa_packed)
+            exists = here or name in zone.names
+            return an, ns, ar, RCODE.NOERROR if exists else RCODE.NXDOMAIN
+        return an, ns, ar, RCODE.SERVFAIL
 
     def answer_udp(self, data, port):
         """(seconds of delay, packed reply) for a UDP query, None: no answer."""
@@ -379,35 +374,11 @@ class MockResolver(BaseResolver):
         of one question and nothing else (None: not such a query)."""
         if data[4:12] != b'\0\x01' + b'\0' * 6 or qend != len(data) or data[2] & 0x78:
             return None
-        zone = self.find_zone_key(qname)
-        if zone is None:
+        found = self.answer(qname, qtype)
+        if found is None:
             rcode = RCODE.NXDOMAIN if self.recursive else RCODE.REFUSED
             return self.header(data, False, rcode, [], [], []) + data[12:qend]
-        an, ns, ar, rcode, name = [], [], [], 0, qname
-        for _ in range(8):                      # CNAME chain limit, as answer()
-            here = zone.packed.get(name, [])
-            match = [r for r in here if r.rtype == qtype or qtype == QTYPE.ANY]
-            cname = [r for r in here if r.rtype == QTYPE.CNAME]
-            if match:
-                for r in match:
-                    an.append(r)
-                    if r.rtype == QTYPE.MX:
-                        ar += [x for x in zone.packed.get(r.target, [])
-                               if x.rtype in (QTYPE.A, QTYPE.AAAA)]
-                break
-            if cname and qtype != QTYPE.CNAME:
-                an.append(cname[0])
-                name = cname[0].target
-                zone = self.find_zone_key(name)
-                if zone is None:
-                    break
-                continue
-            if not here and name not in zone.names:
-                rcode = RCODE.NXDOMAIN
-            ns.append(zone.soa_packed)
-            break
-        else:
-            rcode = RCODE.SERVFAIL
+        an, ns, ar, rcode = found
         # The owner named as the zone names it, as dnslib does: a pointer to
         # the question only when the question is asked in lower case.
         pointer = qname if data[12:qend].lower() == data[12:qend] else None
@@ -503,7 +474,6 @@ def main():
     if not args.addr.startswith('127.') and args.addr != '::1':
         sys.exit("dnsmock: loopback addresses only")
     res = MockResolver(args)
-    res.log_inflight = args.log_inflight
     signal.signal(signal.SIGHUP, lambda *_: res.load())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     quiet = DNSLogger("-request,-reply,-truncated,-error", prefix=False)
