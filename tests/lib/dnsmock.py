@@ -430,7 +430,10 @@ class FastUDP:
             with self.cond:
                 self.seq += 1
                 heapq.heappush(self.due, (arrived + delay, self.seq, packet, client))
-                self.cond.notify()
+                # The sender sleeps until the earliest answer is due: wake it
+                # only when this one is the earliest (rarely, in a burst).
+                if self.due[0][1] == self.seq:
+                    self.cond.notify()
 
     def receive(self):
         """(datagram, client, when it arrived on the monotonic clock): the
@@ -446,15 +449,19 @@ class FastUDP:
         return data, client, arrived if arrived is not None else now
 
     def send(self):
+        """Sends every answer that is due, then sleeps until the next one is."""
         while True:
             with self.cond:
                 while not self.due or self.due[0][0] > time.monotonic():
                     self.cond.wait(self.due[0][0] - time.monotonic() if self.due else None)
-                _, _, packet, client = heapq.heappop(self.due)
-            try:
-                self.sock.sendto(packet, client)
-            except OSError:
-                pass
+                now, ready = time.monotonic(), []
+                while self.due and self.due[0][0] <= now:
+                    ready.append(heapq.heappop(self.due))
+            for _, _, packet, client in ready:
+                try:
+                    self.sock.sendto(packet, client)
+                except OSError:
+                    pass
 
 
 def main():
@@ -474,6 +481,9 @@ def main():
     if not args.addr.startswith('127.') and args.addr != '::1':
         sys.exit("dnsmock: loopback addresses only")
     res = MockResolver(args)
+    # Two busy threads share the interpreter: hand it over every
+    # millisecond, not every 5, so a due answer is not held back.
+    sys.setswitchinterval(0.001)
     signal.signal(signal.SIGHUP, lambda *_: res.load())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     quiet = DNSLogger("-request,-reply,-truncated,-error", prefix=False)
