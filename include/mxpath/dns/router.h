@@ -33,6 +33,7 @@ struct router;
 
 struct router_stats {
 	uint64_t decisions;
+	uint64_t memo_hits;		/* decided from a kept route (route_memo.c) */
 	uint64_t cache_hits, cache_misses, cache_stale;	/* per decision */
 	uint64_t dns_queries, dns_coalesced, dns_failures;
 	uint64_t prefetches;		/* background refreshes started */
