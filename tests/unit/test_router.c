@@ -627,6 +627,35 @@ static void test_failed_refresh_is_dropped(void **state)
 	assert_int_equal(stats.prefetches, 2);
 }
 
+/*
+ * A memoised route ends where its earliest answer's last tenth begins on
+ * the cache's clock (a second boundary), not a TTL after a mid-second put:
+ * the full decision after it must still find the answer due for a refresh
+ * with the whole tenth (here the last second) left.
+ */
+static void test_memo_ends_where_the_prefetch_window_begins(void **state)
+{
+	struct bench *b = *state;
+	struct outcome cold = { 0 }, memoised = { 0 }, in_window = { 0 };
+	struct router_stats stats;
+
+	fake_set(&b->dns[0], 2, false);
+	run_into_next_second(b->loop, 20);		/* s0 */
+	decide_and_wait(b, "user@example.test", &cold);
+	run_for(b->loop, 850);				/* s0 + 0.87: ttl_left 2 of 2 */
+	router_decide(b->router, "user@example.test", NULL, on_done, &memoised);
+	assert_int_equal(memoised.calls, 1);
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.prefetches, 0);
+
+	run_into_next_second(b->loop, 250);		/* s0 + 1.25: the last second */
+	router_decide(b->router, "user@example.test", NULL, on_done, &in_window);
+	assert_int_equal(in_window.calls, 1);
+	assert_int_equal(in_window.cache, CACHE_HIT);
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.prefetches, 2);		/* the MX and mx1's A */
+}
+
 static void test_decisions_without_dns_need_no_loop(void **state)
 {
 	struct bench *b = *state;
@@ -669,6 +698,8 @@ int main(void)
 						bench_setup, bench_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_refresh_is_dropped, bench_setup,
 						bench_teardown),
+		cmocka_unit_test_setup_teardown(test_memo_ends_where_the_prefetch_window_begins,
+						bench_setup, bench_teardown),
 	};
 
 	log_open_stderr("test_router");
