@@ -32,10 +32,10 @@
  * is a second (it would be asked again on every use). A refresh that
  * fails is dropped: the entry expires as it would have, and the decision
  * that then misses asks for itself, under the serve-stale rules. A route
- * kept in the route memo (route_memo.c) is served only until its earliest
- * answer's last tenth begins, counted on the cache's whole-second clock,
- * so the full decision after it finds that answer due with the whole
- * tenth left for the refresh.
+ * kept in the route memo (route_memo.c) is served only until a tenth of
+ * its least TTL left (at least a second) remains, counted on the cache's
+ * whole-second clock, so the full decision after it finds that answer due
+ * with at least a whole second left for the refresh.
  *
  * Reload: the policy, the identity built from it and the resolver form a
  * "generation". A decision holds a reference on the generation it started
