@@ -176,6 +176,10 @@ static void cache_room_push(struct dns_cache *cache, uint32_t page);
 static void cache_room_unlink(struct dns_cache *cache, uint32_t page);
 static void cache_pages_free(struct dns_cache *cache);
 
+static size_t cache_entry_measure(const struct dns_cache *cache, uint32_t id,
+				  struct cache_memory *out);
+static size_t cache_block_size(const struct dns_cache *cache, uint32_t id);
+
 struct dns_cache *cache_new(const struct cache_limits *limits)
 {
 	struct dns_cache *cache = xcalloc(1, sizeof(*cache));
@@ -291,6 +295,29 @@ void cache_get_stats(const struct dns_cache *cache, struct cache_stats *out)
 {
 	*out = cache->stats;
 	out->bytes += sizeof(*cache) + cache->n_slots * sizeof(*cache->slots);
+}
+
+/* Walks the LRU list and the pages: for benchmarks, not the hot path. */
+void cache_get_memory(const struct dns_cache *cache, struct cache_memory *out)
+{
+	size_t blocks = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t id = cache->lru_head; id != CACHE_ID_NONE;
+	     id = cache_entry_at(cache, id)->lru_next)
+		blocks += cache_entry_measure(cache, id, out);
+	for (uint32_t i = 0; i < cache->n_pages; i++) {
+		const struct cache_page *page = &cache->pages[i];
+
+		if (page->base == NULL)
+			continue;
+		out->n_pages++;
+		out->pages += page->units != 0 ? CACHE_PAGE_SIZE
+					       : cache_block_size(cache, i << CACHE_OFFSET_BITS);
+	}
+	out->page_slack = out->pages - blocks;
+	out->page_table = cache->cap_pages * sizeof(*cache->pages);
+	out->index = cache->n_slots * sizeof(*cache->slots);
 }
 
 /* --- hashing ------------------------------------------------------------ */
@@ -606,6 +633,43 @@ static const void *cache_relocate(const void *pointer, const struct dns_answer *
 	if (pointer == NULL || p < base || p - base > size)
 		return pointer;
 	return (const char *)to + (p - base);
+}
+
+/* Adds the entry's parts to *out; returns the size of its block. */
+static size_t cache_entry_measure(const struct dns_cache *cache, uint32_t id,
+				  struct cache_memory *out)
+{
+	const struct cache_entry *entry = cache_entry_at(cache, id);
+	const struct dns_answer *answer = cache_entry_answer(entry);
+	bool is_mx = answer->type == DNS_TYPE_MX;
+	size_t size = dns_answer_size(answer);
+	size_t records = answer->n * (is_mx ? sizeof(struct dns_mx) : sizeof(struct mx_addr));
+	const char *first = is_mx ? (const char *)answer->rr.mx : (const char *)answer->rr.addr;
+	size_t records_at = answer->n != 0 ? (size_t)(first - (const char *)answer)
+					   : sizeof(*answer);
+	size_t name_end = offsetof(struct cache_entry, name) + entry->name_len + 1u;
+	size_t block = cache_block_size(cache, id);
+
+	out->entries++;
+	out->headers += offsetof(struct cache_entry, name);
+	out->names += entry->name_len + 1u;
+	out->padding += cache_answer_offset(entry->name_len) - name_end +
+			records_at - sizeof(*answer);
+	out->answer_headers += sizeof(*answer);
+	out->records += records;
+	out->strings += size - records_at - records;
+	out->rounding += block - cache_entry_size(entry);
+	return block;
+}
+
+/* The octets of the entry's block: its size class, or a large entry's own size. */
+static size_t cache_block_size(const struct dns_cache *cache, uint32_t id)
+{
+	const struct cache_page *page = &cache->pages[id >> CACHE_OFFSET_BITS];
+
+	if (page->units == 0)
+		return cache_entry_size(cache_entry_at(cache, id));
+	return (size_t)page->units * CACHE_UNIT;
 }
 
 /* --- lifetimes ------------------------------------------------------------- */

@@ -34,6 +34,24 @@ struct cache_stats {
 
 enum cache_lookup { CACHE_LOOKUP_MISS, CACHE_LOOKUP_HIT, CACHE_LOOKUP_STALE };
 
+/* Where the cache's memory goes, in octets (cache_get_memory walks every
+ * entry: for benchmarks and diagnostics, not for the hot path). */
+struct cache_memory {
+	size_t entries;
+	size_t headers;		/* the cache's own per-entry fields (LRU, times, key) */
+	size_t names;		/* the keys' names, NULs included */
+	size_t answer_headers;	/* struct dns_answer */
+	size_t records;		/* the dns_mx / mx_addr arrays */
+	size_t strings;		/* MX targets and CNAME targets */
+	size_t padding;		/* alignment inside entries */
+	size_t rounding;	/* blocks beyond their entries (size classes) */
+	size_t page_slack;	/* page octets in no block: freed or never handed out */
+	size_t pages;		/* octets of the pages entries are carved from */
+	size_t n_pages;		/* pages (one malloc each) */
+	size_t page_table;	/* the array describing the pages */
+	size_t index;		/* the slots of the index */
+};
+
 struct dns_cache *cache_new(const struct cache_limits *limits);
 void cache_free(struct dns_cache **cache);
 void cache_set_limits(struct dns_cache *cache, const struct cache_limits *limits);
@@ -47,5 +65,6 @@ void cache_put(struct dns_cache *cache, unsigned channel, enum dns_type type, co
 	       struct dns_answer *answer, uint64_t now_ms);
 void cache_flush(struct dns_cache *cache);
 void cache_get_stats(const struct dns_cache *cache, struct cache_stats *out);
+void cache_get_memory(const struct dns_cache *cache, struct cache_memory *out);
 
 #endif
