@@ -66,6 +66,8 @@
 #define CACHE_PAGES_MAX (CACHE_ID_NONE >> CACHE_OFFSET_BITS)	/* keeps CACHE_ID_NONE free */
 #define CACHE_BLOCK_NONE UINT16_MAX	/* end of a page's free blocks */
 
+#define CACHE_CHANNEL_MAX UINT16_MAX	/* higher channels are not cached */
+
 /* An answer's records are aligned within its block; moving the block to an
  * address aligned for the header must keep them aligned. */
 static_assert(alignof(struct dns_mx) <= alignof(struct dns_answer) &&
@@ -74,18 +76,23 @@ static_assert(alignof(struct dns_mx) <= alignof(struct dns_answer) &&
 /* Entries start at multiples of CACHE_UNIT within malloc'd pages. */
 static_assert(alignof(struct dns_answer) <= CACHE_UNIT, "answers need more alignment");
 
-/* The header; then the name and its NUL; then, aligned, the answer. */
+/*
+ * The cache's own fields of an entry, after its answer (block start: the
+ * struct dns_answer, its records and strings; then, 4-aligned, these; then
+ * the name, without a NUL).
+ */
 struct cache_entry {
 	uint32_t lru_prev;		/* id of the more recently used, or CACHE_ID_NONE */
 	uint32_t lru_next;		/* id of the less recently used, or CACHE_ID_NONE */
 	uint32_t expires;		/* second: fresh before it */
 	uint32_t stale_until;		/* second: may be served stale before it */
-	unsigned channel;
 	uint16_t used;			/* second (low bits) of the last move to the front */
-	uint8_t type;
+	uint16_t channel;
+	uint8_t type;			/* the key's (an answer may have been put under another) */
 	uint8_t name_len;
-	char name[];
+	char name[];			/* name_len octets, no NUL */
 };
+static_assert(alignof(struct cache_entry) == 4, "the entry's fields follow the answer 4-aligned");
 
 /* A slot of the index; id CACHE_ID_NONE is an empty slot. */
 struct cache_slot {
@@ -145,19 +152,19 @@ static void cache_evict_to(struct dns_cache *cache, size_t max_entries);
 
 static uint32_t cache_entry_new(struct dns_cache *cache, unsigned channel, enum dns_type type,
 				const char *name, size_t len, const struct dns_answer *answer);
+static struct dns_answer *cache_answer_at(const struct dns_cache *cache, uint32_t id);
 static struct cache_entry *cache_entry_at(const struct dns_cache *cache, uint32_t id);
-static bool cache_entry_has_key(const struct cache_entry *entry, unsigned channel,
+static struct cache_entry *cache_entry_of(const struct dns_answer *answer);
+static bool cache_entry_has_key(const struct dns_cache *cache, uint32_t id, unsigned channel,
 				enum dns_type type, const char *name, size_t len);
-static struct dns_answer *cache_entry_answer(const struct cache_entry *entry);
-static size_t cache_answer_offset(size_t name_len);
-static size_t cache_entry_size(const struct cache_entry *entry);
+static size_t cache_entry_offset(size_t answer_size);
+static size_t cache_entry_size(const struct dns_cache *cache, uint32_t id);
 static void cache_move_answer(struct dns_answer *to, const struct dns_answer *from,
 			      size_t size);
 static const void *cache_relocate(const void *pointer, const struct dns_answer *from,
 				  size_t size, const struct dns_answer *to);
 
-static bool cache_keeps_old_answer(struct dns_cache *cache, struct cache_entry *entry,
-				   uint32_t now);
+static bool cache_keeps_old_answer(struct dns_cache *cache, uint32_t id, uint32_t now);
 static uint32_t cache_ttl_of(const struct cache_limits *limits,
 			     const struct dns_answer *answer);
 static uint32_t cache_second(uint64_t now_ms);
@@ -220,19 +227,21 @@ enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_
 	uint32_t now = cache_second(now_ms);
 	size_t pos = CACHE_NOT_FOUND;
 	struct cache_entry *entry = NULL;
+	struct dns_answer *answer = NULL;
 	uint32_t id = CACHE_ID_NONE;
 
-	if (len <= MX_NAME_MAX)
+	if (len <= MX_NAME_MAX && channel <= CACHE_CHANNEL_MAX)
 		pos = cache_index_find(cache, cache_tag(cache, channel, type, name, len), channel,
 				       type, name, len);
 	if (pos != CACHE_NOT_FOUND) {
 		id = cache->slots[pos].id;
-		entry = cache_entry_at(cache, id);
+		answer = cache_answer_at(cache, id);
+		entry = cache_entry_of(answer);
 	}
 	if (entry != NULL && now < entry->expires) {
 		cache->stats.hits++;
 		cache_lru_touch(cache, id, now);
-		out->answer = cache_entry_answer(entry);
+		out->answer = answer;
 		out->ttl_left = entry->expires - now;
 		out->stale = false;
 		return CACHE_LOOKUP_HIT;
@@ -240,7 +249,7 @@ enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_
 	if (entry != NULL && now < entry->stale_until) {
 		cache->stats.stale++;
 		cache_lru_touch(cache, id, now);
-		out->answer = cache_entry_answer(entry);
+		out->answer = answer;
 		out->ttl_left = 0;
 		out->stale = true;
 		return CACHE_LOOKUP_STALE;
@@ -259,14 +268,14 @@ void cache_put(struct dns_cache *cache, unsigned channel, enum dns_type type, co
 
 	if (answer == NULL)
 		return;
-	if (len > MX_NAME_MAX || cache->limits.max_entries == 0) {
+	if (len > MX_NAME_MAX || channel > CACHE_CHANNEL_MAX || cache->limits.max_entries == 0) {
 		dns_answer_free(&answer);
 		return;
 	}
 	tag = cache_tag(cache, channel, type, name, len);
 	pos = cache_index_find(cache, tag, channel, type, name, len);
 	if (pos != CACHE_NOT_FOUND && dns_status_is_temporary(answer->status) &&
-	    cache_keeps_old_answer(cache, cache_entry_at(cache, cache->slots[pos].id), now)) {
+	    cache_keeps_old_answer(cache, cache->slots[pos].id, now)) {
 		cache_lru_touch(cache, cache->slots[pos].id, now);
 		dns_answer_free(&answer);
 		return;
@@ -418,7 +427,7 @@ static size_t cache_index_find(const struct dns_cache *cache, uint32_t tag, unsi
 		if (slot->id == CACHE_ID_NONE || ((pos - slot->tag) & mask) < distance)
 			return CACHE_NOT_FOUND;
 		if (slot->tag == tag &&
-		    cache_entry_has_key(cache_entry_at(cache, slot->id), channel, type, name, len))
+		    cache_entry_has_key(cache, slot->id, channel, type, name, len))
 			return pos;
 	}
 }
@@ -511,10 +520,10 @@ static void cache_insert(struct dns_cache *cache, uint32_t tag, uint32_t id, uin
 	cache_index_insert(cache, (struct cache_slot){ .tag = tag, .id = id });
 	cache_lru_push_front(cache, id);
 	entry->used = (uint16_t)now;
-	entry->expires = cache_later(now, cache_ttl_of(&cache->limits, cache_entry_answer(entry)));
+	entry->expires = cache_later(now, cache_ttl_of(&cache->limits, cache_answer_at(cache, id)));
 	entry->stale_until = 0;
 	cache->stats.entries++;
-	cache->stats.bytes += cache_entry_size(entry);
+	cache->stats.bytes += cache_entry_size(cache, id);
 }
 
 /* Takes the entry in slot pos out of the index and the LRU, and frees it. */
@@ -525,7 +534,7 @@ static void cache_remove(struct dns_cache *cache, size_t pos)
 	cache_index_delete(cache, pos);
 	cache_lru_unlink(cache, id);
 	cache->stats.entries--;
-	cache->stats.bytes -= cache_entry_size(cache_entry_at(cache, id));
+	cache->stats.bytes -= cache_entry_size(cache, id);
 	cache_block_free(cache, id);
 }
 
@@ -550,57 +559,71 @@ static uint32_t cache_entry_new(struct dns_cache *cache, unsigned channel, enum 
 				const char *name, size_t len, const struct dns_answer *answer)
 {
 	size_t answer_size = dns_answer_size(answer);
-	uint32_t id = cache_block_alloc(cache, cache_answer_offset(len) + answer_size);
+	size_t at = cache_entry_offset(answer_size);
+	uint32_t id = cache_block_alloc(cache, at + offsetof(struct cache_entry, name) + len);
+	struct dns_answer *copy;
 	struct cache_entry *entry;
 
 	if (id == CACHE_ID_NONE)
 		return CACHE_ID_NONE;
-	entry = cache_entry_at(cache, id);
-	memset(entry, 0, sizeof(*entry));
-	entry->channel = channel;
+	copy = cache_answer_at(cache, id);
+	cache_move_answer(copy, answer, answer_size);
+	entry = cache_entry_of(copy);
+	memset(entry, 0, offsetof(struct cache_entry, name));
+	entry->channel = (uint16_t)channel;
 	entry->type = (uint8_t)type;
 	entry->name_len = (uint8_t)len;
 	memcpy(entry->name, name, len);
-	entry->name[len] = '\0';
-	cache_move_answer(cache_entry_answer(entry), answer, answer_size);
 	return id;
+}
+
+/* The block of the entry: it starts with the answer. */
+static struct dns_answer *cache_answer_at(const struct dns_cache *cache, uint32_t id)
+{
+	char *base = cache->pages[id >> CACHE_OFFSET_BITS].base;
+
+	return (struct dns_answer *)(void *)(base + (size_t)(id & (CACHE_PAGE_UNITS - 1)) *
+							     CACHE_UNIT);
 }
 
 static struct cache_entry *cache_entry_at(const struct dns_cache *cache, uint32_t id)
 {
-	char *base = cache->pages[id >> CACHE_OFFSET_BITS].base;
-
-	return (struct cache_entry *)(void *)(base + (size_t)(id & (CACHE_PAGE_UNITS - 1)) *
-							     CACHE_UNIT);
+	return cache_entry_of(cache_answer_at(cache, id));
 }
 
-static bool cache_entry_has_key(const struct cache_entry *entry, unsigned channel,
+/* The cache's fields after an answer in the cache. */
+static struct cache_entry *cache_entry_of(const struct dns_answer *answer)
+{
+	/* the cache owns the block; the const is only the caller's view of it */
+	char *block = (char *)(uintptr_t)answer;
+
+	return (struct cache_entry *)(void *)(block + cache_entry_offset(dns_answer_size(answer)));
+}
+
+static bool cache_entry_has_key(const struct dns_cache *cache, uint32_t id, unsigned channel,
 				enum dns_type type, const char *name, size_t len)
 {
+	const struct cache_entry *entry = cache_entry_at(cache, id);
+
 	return entry->name_len == len && entry->type == type && entry->channel == channel &&
 	       memcmp(entry->name, name, len) == 0;
 }
 
-static struct dns_answer *cache_entry_answer(const struct cache_entry *entry)
+/* Where the cache's fields start: after the answer, aligned for them. */
+static size_t cache_entry_offset(size_t answer_size)
 {
-	/* the cache owns the block; the const is only the caller's view of it */
-	char *block = (char *)(uintptr_t)entry;
+	size_t align = alignof(struct cache_entry);
 
-	return (struct dns_answer *)(void *)(block + cache_answer_offset(entry->name_len));
+	return (answer_size + align - 1) & ~(align - 1);
 }
 
-/* Where the answer starts: after the name, aligned for the answer's header
- * (which suffices for its records: see the static assertion). */
-static size_t cache_answer_offset(size_t name_len)
+/* Octets of the entry: the answer, the padding, the cache's fields, the name. */
+static size_t cache_entry_size(const struct dns_cache *cache, uint32_t id)
 {
-	size_t align = alignof(struct dns_answer);
+	const struct dns_answer *answer = cache_answer_at(cache, id);
 
-	return (offsetof(struct cache_entry, name) + name_len + 1 + align - 1) & ~(align - 1);
-}
-
-static size_t cache_entry_size(const struct cache_entry *entry)
-{
-	return cache_answer_offset(entry->name_len) + dns_answer_size(cache_entry_answer(entry));
+	return cache_entry_offset(dns_answer_size(answer)) + offsetof(struct cache_entry, name) +
+	       cache_entry_of(answer)->name_len;
 }
 
 /*
@@ -639,26 +662,23 @@ static const void *cache_relocate(const void *pointer, const struct dns_answer *
 static size_t cache_entry_measure(const struct dns_cache *cache, uint32_t id,
 				  struct cache_memory *out)
 {
-	const struct cache_entry *entry = cache_entry_at(cache, id);
-	const struct dns_answer *answer = cache_entry_answer(entry);
+	const struct dns_answer *answer = cache_answer_at(cache, id);
 	bool is_mx = answer->type == DNS_TYPE_MX;
 	size_t size = dns_answer_size(answer);
 	size_t records = answer->n * (is_mx ? sizeof(struct dns_mx) : sizeof(struct mx_addr));
 	const char *first = is_mx ? (const char *)answer->rr.mx : (const char *)answer->rr.addr;
 	size_t records_at = answer->n != 0 ? (size_t)(first - (const char *)answer)
 					   : sizeof(*answer);
-	size_t name_end = offsetof(struct cache_entry, name) + entry->name_len + 1u;
 	size_t block = cache_block_size(cache, id);
 
 	out->entries++;
 	out->headers += offsetof(struct cache_entry, name);
-	out->names += entry->name_len + 1u;
-	out->padding += cache_answer_offset(entry->name_len) - name_end +
-			records_at - sizeof(*answer);
+	out->names += cache_entry_of(answer)->name_len;
+	out->padding += cache_entry_offset(size) - size + records_at - sizeof(*answer);
 	out->answer_headers += sizeof(*answer);
 	out->records += records;
 	out->strings += size - records_at - records;
-	out->rounding += block - cache_entry_size(entry);
+	out->rounding += block - cache_entry_size(cache, id);
 	return block;
 }
 
@@ -668,7 +688,7 @@ static size_t cache_block_size(const struct dns_cache *cache, uint32_t id)
 	const struct cache_page *page = &cache->pages[id >> CACHE_OFFSET_BITS];
 
 	if (page->units == 0)
-		return cache_entry_size(cache_entry_at(cache, id));
+		return cache_entry_size(cache, id);
 	return (size_t)page->units * CACHE_UNIT;
 }
 
@@ -679,12 +699,13 @@ static size_t cache_block_size(const struct dns_cache *cache, uint32_t id)
  * nor one that expired less than serve_stale ago: that one is served stale
  * for stale_retry seconds, then a miss again so the caller retries (RFC 8767).
  */
-static bool cache_keeps_old_answer(struct dns_cache *cache, struct cache_entry *entry,
-				   uint32_t now)
+static bool cache_keeps_old_answer(struct dns_cache *cache, uint32_t id, uint32_t now)
 {
 	const struct cache_limits *limits = &cache->limits;
+	const struct dns_answer *answer = cache_answer_at(cache, id);
+	struct cache_entry *entry = cache_entry_of(answer);
 
-	if (dns_status_is_temporary(cache_entry_answer(entry)->status))
+	if (dns_status_is_temporary(answer->status))
 		return false;
 	if (now < entry->expires)
 		return true;
