@@ -77,9 +77,9 @@ static_assert(alignof(struct dns_mx) <= alignof(struct dns_answer) &&
 static_assert(alignof(struct dns_answer) <= CACHE_UNIT, "answers need more alignment");
 
 /*
- * The cache's own fields of an entry, after its answer (block start: the
- * struct dns_answer, its records and strings; then, 4-aligned, these; then
- * the name, without a NUL).
+ * The cache's own fields of an entry. A block holds the answer's header
+ * and records (dns_answer_head_size), these fields 4-aligned, the name
+ * without a NUL, then the answer's strings: all found without a strlen.
  */
 struct cache_entry {
 	uint32_t lru_prev;		/* id of the more recently used, or CACHE_ID_NONE */
@@ -157,12 +157,12 @@ static struct cache_entry *cache_entry_at(const struct dns_cache *cache, uint32_
 static struct cache_entry *cache_entry_of(const struct dns_answer *answer);
 static bool cache_entry_has_key(const struct dns_cache *cache, uint32_t id, unsigned channel,
 				enum dns_type type, const char *name, size_t len);
-static size_t cache_entry_offset(size_t answer_size);
+static size_t cache_entry_offset(size_t head_size);
 static size_t cache_entry_size(const struct dns_cache *cache, uint32_t id);
 static void cache_move_answer(struct dns_answer *to, const struct dns_answer *from,
-			      size_t size);
-static const void *cache_relocate(const void *pointer, const struct dns_answer *from,
-				  size_t size, const struct dns_answer *to);
+			      size_t size, size_t gap);
+static const char *cache_relocate(const char *pointer, const struct dns_answer *from,
+				  size_t size, const struct dns_answer *to, size_t gap);
 
 static bool cache_keeps_old_answer(struct dns_cache *cache, uint32_t id, uint32_t now);
 static uint32_t cache_ttl_of(const struct cache_limits *limits,
@@ -559,15 +559,16 @@ static uint32_t cache_entry_new(struct dns_cache *cache, unsigned channel, enum 
 				const char *name, size_t len, const struct dns_answer *answer)
 {
 	size_t answer_size = dns_answer_size(answer);
-	size_t at = cache_entry_offset(answer_size);
-	uint32_t id = cache_block_alloc(cache, at + offsetof(struct cache_entry, name) + len);
+	size_t head = dns_answer_head_size(answer);
+	size_t gap = cache_entry_offset(head) - head + offsetof(struct cache_entry, name) + len;
+	uint32_t id = cache_block_alloc(cache, answer_size + gap);
 	struct dns_answer *copy;
 	struct cache_entry *entry;
 
 	if (id == CACHE_ID_NONE)
 		return CACHE_ID_NONE;
 	copy = cache_answer_at(cache, id);
-	cache_move_answer(copy, answer, answer_size);
+	cache_move_answer(copy, answer, answer_size, gap);
 	entry = cache_entry_of(copy);
 	memset(entry, 0, offsetof(struct cache_entry, name));
 	entry->channel = (uint16_t)channel;
@@ -597,7 +598,8 @@ static struct cache_entry *cache_entry_of(const struct dns_answer *answer)
 	/* the cache owns the block; the const is only the caller's view of it */
 	char *block = (char *)(uintptr_t)answer;
 
-	return (struct cache_entry *)(void *)(block + cache_entry_offset(dns_answer_size(answer)));
+	return (struct cache_entry *)(void *)(block +
+					      cache_entry_offset(dns_answer_head_size(answer)));
 }
 
 static bool cache_entry_has_key(const struct dns_cache *cache, uint32_t id, unsigned channel,
@@ -609,53 +611,61 @@ static bool cache_entry_has_key(const struct dns_cache *cache, uint32_t id, unsi
 	       memcmp(entry->name, name, len) == 0;
 }
 
-/* Where the cache's fields start: after the answer, aligned for them. */
-static size_t cache_entry_offset(size_t answer_size)
+/* Where the cache's fields start: after the answer's records, aligned for them. */
+static size_t cache_entry_offset(size_t head_size)
 {
 	size_t align = alignof(struct cache_entry);
 
-	return (answer_size + align - 1) & ~(align - 1);
+	return (head_size + align - 1) & ~(align - 1);
 }
 
 /* Octets of the entry: the answer, the padding, the cache's fields, the name. */
 static size_t cache_entry_size(const struct dns_cache *cache, uint32_t id)
 {
 	const struct dns_answer *answer = cache_answer_at(cache, id);
+	size_t head = dns_answer_head_size(answer);
 
-	return cache_entry_offset(dns_answer_size(answer)) + offsetof(struct cache_entry, name) +
-	       cache_entry_of(answer)->name_len;
+	return dns_answer_size(answer) + cache_entry_offset(head) - head +
+	       offsetof(struct cache_entry, name) + cache_entry_of(answer)->name_len;
 }
 
 /*
- * Copies an answer into an entry. dns.h makes an answer one block (the
- * header, the records, the strings) whose pointers point into itself, with
- * dns_answer_size() its length: a byte copy, with each of those pointers
- * shifted by the distance moved, is a complete and independent answer.
+ * Copies an answer into an entry, gap octets (the cache's fields and the
+ * name) between its records and its strings. dns.h makes an answer one
+ * block (the header, the records, the strings) whose pointers point into
+ * itself, with dns_answer_size() its length: a byte copy, with each of
+ * those pointers shifted by the distance its target moved, is a complete
+ * and independent answer.
  */
 static void cache_move_answer(struct dns_answer *to, const struct dns_answer *from,
-			      size_t size)
+			      size_t size, size_t gap)
 {
-	memcpy(to, from, size);
-	to->cname = cache_relocate(to->cname, from, size, to);
+	size_t head = dns_answer_head_size(from);
+
+	memcpy(to, from, head);
+	memcpy((char *)to + head + gap, (const char *)from + head, size - head);
+	to->cname = cache_relocate(to->cname, from, size, to, gap);
 	if (to->type != DNS_TYPE_MX) {
-		to->rr.addr = (struct mx_addr *)(uintptr_t)cache_relocate(to->rr.addr, from,
-									   size, to);
+		to->rr.addr = (struct mx_addr *)(void *)((char *)to + ((const char *)from->rr.addr -
+								       (const char *)from));
 		return;
 	}
-	to->rr.mx = (struct dns_mx *)(uintptr_t)cache_relocate(to->rr.mx, from, size, to);
+	to->rr.mx = (struct dns_mx *)(void *)((char *)to +
+					      ((const char *)from->rr.mx - (const char *)from));
 	for (size_t i = 0; i < to->n; i++)
-		to->rr.mx[i].host = cache_relocate(to->rr.mx[i].host, from, size, to);
+		to->rr.mx[i].host = cache_relocate(to->rr.mx[i].host, from, size, to, gap);
 }
 
-/* A pointer into from's block (its end included) moves into to's; others stay. */
-static const void *cache_relocate(const void *pointer, const struct dns_answer *from,
-				  size_t size, const struct dns_answer *to)
+/* A string in from's block (its end included) moves into to's, gap octets
+ * further on; others stay. */
+static const char *cache_relocate(const char *pointer, const struct dns_answer *from,
+				  size_t size, const struct dns_answer *to, size_t gap)
 {
 	uintptr_t p = (uintptr_t)pointer, base = (uintptr_t)from;
 
 	if (pointer == NULL || p < base || p - base > size)
 		return pointer;
-	return (const char *)to + (p - base);
+	return (const char *)to + (p - base) + gap;
 }
 
 /* Adds the entry's parts to *out; returns the size of its block. */
@@ -664,20 +674,17 @@ static size_t cache_entry_measure(const struct dns_cache *cache, uint32_t id,
 {
 	const struct dns_answer *answer = cache_answer_at(cache, id);
 	bool is_mx = answer->type == DNS_TYPE_MX;
-	size_t size = dns_answer_size(answer);
+	size_t size = dns_answer_size(answer), head = dns_answer_head_size(answer);
 	size_t records = answer->n * (is_mx ? sizeof(struct dns_mx) : sizeof(struct mx_addr));
-	const char *first = is_mx ? (const char *)answer->rr.mx : (const char *)answer->rr.addr;
-	size_t records_at = answer->n != 0 ? (size_t)(first - (const char *)answer)
-					   : sizeof(*answer);
 	size_t block = cache_block_size(cache, id);
 
 	out->entries++;
 	out->headers += offsetof(struct cache_entry, name);
 	out->names += cache_entry_of(answer)->name_len;
-	out->padding += cache_entry_offset(size) - size + records_at - sizeof(*answer);
+	out->padding += cache_entry_offset(head) - sizeof(*answer) - records;
 	out->answer_headers += sizeof(*answer);
 	out->records += records;
-	out->strings += size - records_at - records;
+	out->strings += size - head;
 	out->rounding += block - cache_entry_size(cache, id);
 	return block;
 }

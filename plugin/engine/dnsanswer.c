@@ -23,6 +23,10 @@ static_assert(DNS_MX_MAX <= DNS_ANSWER_N_MAX && DNS_ADDR_MAX <= DNS_ANSWER_N_MAX
 	      "answer->n is too narrow for the caps");
 static_assert(sizeof(struct dns_answer) <= 24 || sizeof(void *) > 8,
 	      "struct dns_answer grew: the cache holds hundreds of thousands");
+/* dns_answer_head_size (dns.h) counts on the records right after the header. */
+static_assert(sizeof(struct dns_answer) % alignof(struct dns_mx) == 0 &&
+		      sizeof(struct dns_answer) % alignof(struct mx_addr) == 0,
+	      "records would not start right after the answer's header");
 
 struct answer_layout {
 	size_t records;		/* offset of the record array */

@@ -86,6 +86,16 @@ struct dns_answer *dns_answer_copy(const struct dns_answer *answer);
 void dns_answer_free(struct dns_answer **answer);
 /* Bytes owned by the answer (for the cache's memory accounting). */
 size_t dns_answer_size(const struct dns_answer *answer);
+/* Bytes of its header and record array, which come first (the records right
+ * after the header: dnsanswer.c asserts it); the strings follow. Inline: the
+ * cache finds its own fields of an entry with it on every lookup. */
+static inline size_t dns_answer_head_size(const struct dns_answer *answer)
+{
+	size_t record = answer->type == DNS_TYPE_MX ? sizeof(struct dns_mx)
+						    : sizeof(struct mx_addr);
+
+	return sizeof(struct dns_answer) + answer->n * record;
+}
 
 /*
  * Parses a raw DNS response to the question (qname, type): checks the
