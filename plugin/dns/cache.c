@@ -13,12 +13,20 @@
  *   growing nor deleting (a backward shift, no tombstones) reads one. The
  *   hash is keyed with a random key drawn per cache, so names chosen by a
  *   sender cannot pile up in one run of slots.
- * - the entries: each one block, a 24-octet header, the name, then the
- *   answer itself, moved in from the single block dnsanswer.c builds (see
- *   cache_move_answer), so the engine reads it from the lines the lookup
- *   just fetched. An entry is named by a 32-bit id rather than a pointer:
- *   the slots and the LRU links are half the size.
- * - the LRU list, through the entries' headers (most recently used first).
+ * - the entries: each one block holding the answer as dnsanswer.c built
+ *   it, moved in (see cache_move_answer) with the cache's own 22 octets
+ *   (struct cache_entry: LRU links, expiry, stale limit, last use, channel,
+ *   type) and the name, without its NUL, spliced in between the answer's
+ *   records and its strings. The block starts with the struct dns_answer
+ *   the engine reads; the cache's fields follow at dns_answer_head_size(),
+ *   so a lookup finds them from the header alone, without a strlen, and
+ *   the engine reads the answer from the lines the lookup just fetched.
+ *   An entry is named by a 32-bit id rather than a pointer: the slots and
+ *   the LRU links are half the size. A warm A or AAAA answer of one
+ *   address under a 21-octet name is 24 + 20 + 22 + 21 = 87 octets, 88
+ *   with rounding (112 before this layout and the 24-octet dns_answer);
+ *   bench_memory --breakdown shows where every octet goes.
+ * - the LRU list, through the entries' own fields (most recently used first).
  *   Recency has one-second resolution, as in memcached: a hit moves its
  *   entry to the front at most once a second, so the hot path does not
  *   write to two unrelated entries on every lookup.
@@ -35,7 +43,8 @@
  * to a second early, never late.
  *
  * Names arrive normalised (lower case, no trailing dot) and are compared
- * exactly; a name longer than MX_NAME_MAX is not cached. No clock, no
+ * exactly; a name longer than MX_NAME_MAX, or a channel above 65535 (one
+ * per static route with its own servers), is not cached. No clock, no
  * locks: time is passed in, and the event-loop thread owns the cache.
  */
 #include <assert.h>
@@ -93,6 +102,8 @@ struct cache_entry {
 	char name[];			/* name_len octets, no NUL */
 };
 static_assert(alignof(struct cache_entry) == 4, "the entry's fields follow the answer 4-aligned");
+static_assert(sizeof(struct dns_answer) + offsetof(struct cache_entry, name) > 5 * CACHE_UNIT,
+	      "entries of 5 units or fewer allow more ids than cache_insert counts on");
 
 /* A slot of the index; id CACHE_ID_NONE is an empty slot. */
 struct cache_slot {
@@ -512,9 +523,9 @@ static void cache_insert(struct dns_cache *cache, uint32_t tag, uint32_t id, uin
 {
 	struct cache_entry *entry = cache_entry_at(cache, id);
 
-	/* Never full, so probes end. The ids allow fewer than 2^29 entries (2^32
-	 * units, 9 or more each): the index stays below 2^32 slots, where a
-	 * tag still holds the home's bits. */
+	/* Never full, so probes end. The ids allow fewer than 2^30 entries (2^32
+	 * units, 6 or more each: 24 + 22 octets at least): the index stays
+	 * below 2^32 slots, where a tag still holds the home's bits. */
 	if ((cache->stats.entries + 1) * CACHE_LOAD_DEN > cache->n_slots * CACHE_LOAD_NUM)
 		cache_index_grow(cache);
 	cache_index_insert(cache, (struct cache_slot){ .tag = tag, .id = id });

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_cache.c - the DNS answer cache: hits, TTLs, negative and failed
- * answers, serve-stale, LRU eviction, flush and statistics
+ * answers, serve-stale, LRU eviction, flush, statistics and memory parts
  *
  * Time is a number the tests move by hand (milliseconds, of which the
  * cache keeps whole seconds). The last tests drive the cache with random
@@ -612,6 +612,61 @@ static void test_name_longer_than_253_is_not_cached(void **state)
 	assert_lookup(cache, name, 0, CACHE_LOOKUP_HIT);
 }
 
+/* Channels are kept in 16 bits: a higher one is never cached. */
+static void test_channel_above_65535_is_not_cached(void **state)
+{
+	struct dns_cache *cache = *state;
+	struct dns_lookup_result out;
+	struct cache_stats stats;
+
+	cache_put(cache, 65536, DNS_TYPE_A, "mx.example.org", answer_a("192.0.2.1", 300), 0);
+	assert_int_equal(cache_get(cache, 65536, DNS_TYPE_A, "mx.example.org", 0, &out),
+			 CACHE_LOOKUP_MISS);
+	assert_int_equal(cache_get(cache, 0, DNS_TYPE_A, "mx.example.org", 0, &out),
+			 CACHE_LOOKUP_MISS);
+	cache_get_stats(cache, &stats);
+	assert_int_equal(stats.entries, 0);
+
+	cache_put(cache, 65535, DNS_TYPE_A, "mx.example.org", answer_a("192.0.2.2", 300), 0);
+	assert_int_equal(cache_get(cache, 65535, DNS_TYPE_A, "mx.example.org", 0, &out),
+			 CACHE_LOOKUP_HIT);
+	assert_answer_a(out.answer, "192.0.2.2");
+	assert_int_equal(cache_get(cache, 65536, DNS_TYPE_A, "mx.example.org", 0, &out),
+			 CACHE_LOOKUP_MISS);
+}
+
+/* cache_get_memory's parts add up to the byte count and to the pages. */
+static void test_memory_parts_add_up(void **state)
+{
+	static const struct dns_mx mx[] = { { 10, "mx1.example.org" }, { 20, "mx2.example.org" } };
+	struct dns_cache *cache = *state;
+	struct cache_stats stats, empty;
+	struct cache_memory m;
+	size_t in_entries;
+
+	cache_get_stats(cache, &empty);
+	put(cache, "a.example.org", answer_a("192.0.2.1", 300), 0);
+	put(cache, "b.example.org", answer_status(DNS_NXDOMAIN, 300), 0);
+	cache_put(cache, 1, DNS_TYPE_MX, "example.org",
+		  dns_answer_new_mx(mx, 2, 300, "alias.example.org"), 0);
+	cache_get_stats(cache, &stats);
+	cache_get_memory(cache, &m);
+
+	assert_int_equal(m.entries, 3);
+	assert_int_equal(m.names, strlen("a.example.org") * 2 + strlen("example.org"));
+	assert_int_equal(m.answer_headers, 3 * sizeof(struct dns_answer));
+	assert_int_equal(m.records, sizeof(struct mx_addr) + 2 * sizeof(struct dns_mx));
+	assert_int_equal(m.strings, 2 * sizeof("mx1.example.org") + sizeof("alias.example.org"));
+	in_entries = m.headers + m.names + m.answer_headers + m.records + m.strings + m.padding;
+	assert_int_equal(in_entries, stats.bytes - empty.bytes);
+	assert_int_equal(m.pages, in_entries + m.rounding + m.page_slack);
+	assert_int_equal(m.n_pages, 3);	/* three size classes */
+	assert_true(m.index >= 64 * 8 && m.page_table > 0);
+	cache_flush(cache);
+	cache_get_memory(cache, &m);
+	assert_int_equal(m.entries + m.pages + m.n_pages, 0);
+}
+
 static void test_flush_empties_and_keeps_counters(void **state)
 {
 	struct dns_cache *cache = *state;
@@ -997,6 +1052,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_name_longer_than_253_is_not_cached, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_channel_above_65535_is_not_cached, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_memory_parts_add_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_empties_and_keeps_counters, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stats_count_bytes_of_entries_and_answers,

@@ -7,8 +7,9 @@
  * failure_ttl. When a refresh fails and an expired answer is younger than
  * serve_stale, that answer is kept and served as stale (RFC 8767) for
  * stale_retry seconds before the next attempt. Bounded by max_entries,
- * least recently used first out. Time is passed in: no clock, no locks
- * (the event-loop thread owns it).
+ * least recently used first out. Names longer than MX_NAME_MAX and
+ * channels above 65535 are never cached (a put is dropped, a get misses).
+ * Time is passed in: no clock, no locks (the event-loop thread owns it).
  */
 #ifndef MXPATH_CACHE_H
 #define MXPATH_CACHE_H
