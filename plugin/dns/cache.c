@@ -102,7 +102,7 @@ struct cache_entry {
 	char name[];			/* name_len octets, no NUL */
 };
 static_assert(alignof(struct cache_entry) == 4, "the entry's fields follow the answer 4-aligned");
-static_assert(sizeof(struct dns_answer) + offsetof(struct cache_entry, name) > 5 * CACHE_UNIT,
+static_assert(sizeof(struct dns_answer) + offsetof(struct cache_entry, name) > (size_t)5 * CACHE_UNIT,
 	      "entries of 5 units or fewer allow more ids than cache_insert counts on");
 
 /* A slot of the index; id CACHE_ID_NONE is an empty slot. */
