@@ -615,24 +615,23 @@ static void test_name_longer_than_253_is_not_cached(void **state)
 /* Channels are kept in 16 bits: a higher one is never cached. */
 static void test_channel_above_65535_is_not_cached(void **state)
 {
+	static const unsigned channels[] = { 65536, 65535 };
 	struct dns_cache *cache = *state;
 	struct dns_lookup_result out;
-	struct cache_stats stats;
 
-	cache_put(cache, 65536, DNS_TYPE_A, "mx.example.org", answer_a("192.0.2.1", 300), 0);
+	for (size_t i = 0; i < MX_ARRAY_LEN(channels); i++) {
+		struct cache_stats stats;
+
+		cache_put(cache, channels[i], DNS_TYPE_A, "mx.example.org",
+			  answer_a("192.0.2.1", 300), 0);
+		cache_get_stats(cache, &stats);
+		assert_int_equal(stats.entries, i);
+	}
 	assert_int_equal(cache_get(cache, 65536, DNS_TYPE_A, "mx.example.org", 0, &out),
 			 CACHE_LOOKUP_MISS);
-	assert_int_equal(cache_get(cache, 0, DNS_TYPE_A, "mx.example.org", 0, &out),
-			 CACHE_LOOKUP_MISS);
-	cache_get_stats(cache, &stats);
-	assert_int_equal(stats.entries, 0);
-
-	cache_put(cache, 65535, DNS_TYPE_A, "mx.example.org", answer_a("192.0.2.2", 300), 0);
 	assert_int_equal(cache_get(cache, 65535, DNS_TYPE_A, "mx.example.org", 0, &out),
 			 CACHE_LOOKUP_HIT);
-	assert_answer_a(out.answer, "192.0.2.2");
-	assert_int_equal(cache_get(cache, 65536, DNS_TYPE_A, "mx.example.org", 0, &out),
-			 CACHE_LOOKUP_MISS);
+	assert_answer_a(out.answer, "192.0.2.1");
 }
 
 /* cache_get_memory's parts add up to the byte count and to the pages. */
