@@ -183,7 +183,8 @@ static uint32_t cache_later(uint32_t now, uint32_t seconds);
 
 static void cache_lru_unlink(struct dns_cache *cache, uint32_t id);
 static void cache_lru_push_front(struct dns_cache *cache, uint32_t id);
-static void cache_lru_touch(struct dns_cache *cache, uint32_t id, uint32_t now);
+static void cache_lru_touch(struct dns_cache *cache, uint32_t id, struct cache_entry *entry,
+			    uint32_t now);
 
 static uint32_t cache_block_alloc(struct dns_cache *cache, size_t size);
 static void cache_block_free(struct dns_cache *cache, uint32_t id);
@@ -251,7 +252,7 @@ enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_
 	}
 	if (entry != NULL && now < entry->expires) {
 		cache->stats.hits++;
-		cache_lru_touch(cache, id, now);
+		cache_lru_touch(cache, id, entry, now);
 		out->answer = answer;
 		out->ttl_left = entry->expires - now;
 		out->stale = false;
@@ -259,7 +260,7 @@ enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_
 	}
 	if (entry != NULL && now < entry->stale_until) {
 		cache->stats.stale++;
-		cache_lru_touch(cache, id, now);
+		cache_lru_touch(cache, id, entry, now);
 		out->answer = answer;
 		out->ttl_left = 0;
 		out->stale = true;
@@ -287,7 +288,8 @@ void cache_put(struct dns_cache *cache, unsigned channel, enum dns_type type, co
 	pos = cache_index_find(cache, tag, channel, type, name, len);
 	if (pos != CACHE_NOT_FOUND && dns_status_is_temporary(answer->status) &&
 	    cache_keeps_old_answer(cache, cache->slots[pos].id, now)) {
-		cache_lru_touch(cache, cache->slots[pos].id, now);
+		cache_lru_touch(cache, cache->slots[pos].id,
+				cache_entry_at(cache, cache->slots[pos].id), now);
 		dns_answer_free(&answer);
 		return;
 	}
@@ -789,11 +791,10 @@ static void cache_lru_push_front(struct dns_cache *cache, uint32_t id)
 	cache->lru_head = id;
 }
 
-/* A lookup's move to the front, at most once a second per entry. */
-static void cache_lru_touch(struct dns_cache *cache, uint32_t id, uint32_t now)
+/* A lookup's move to the front, at most once a second per entry (id's). */
+static void cache_lru_touch(struct dns_cache *cache, uint32_t id, struct cache_entry *entry,
+			    uint32_t now)
 {
-	struct cache_entry *entry = cache_entry_at(cache, id);
-
 	if (entry->used == (uint16_t)now)
 		return;
 	entry->used = (uint16_t)now;
