@@ -3,10 +3,11 @@
  * bench_memory.c - resident memory of the cache holding N warm routes
  *
  * Fills the real cache with N routes' answers (bench_world.h: one MX
- * answer and three A answers per route, or three more AAAA answers with
- * --dual-stack), decides every route once through it so that the answers
- * are known to be complete and usable, and reports the process's resident
- * set (VmRSS) before and after, with the cache's own byte count:
+ * answer, three A answers and the _mta-sts TXT answer per route, three
+ * more AAAA answers with --dual-stack), decides every route once through
+ * it so that the answers are known to be complete and usable, and reports
+ * the process's resident set (VmRSS) before and after, with the cache's
+ * own byte count:
  *
  *     memory routes=N answers=A cache_bytes=B rss_start_kib=S rss_kib=R
  *
@@ -20,7 +21,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "bench_world.h"
 #include "mxpath/dns/sysident.h"
