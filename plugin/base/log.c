@@ -30,6 +30,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -51,8 +52,8 @@
 
 static void log_init(void);
 static void log_set_prefix(void);
-static size_t log_format_line(char *line, size_t cap, enum log_level level, const char *fmt,
-			      va_list ap) MX_PRINTF(4, 0);
+static size_t log_format_line(char *line, size_t cap, enum log_level level, const char *text,
+			      size_t text_len);
 static size_t log_stamp(char *out, size_t cap);
 static void log_buffer_put(const char *line, size_t len);
 static void log_write_buffer(void);
@@ -212,19 +213,31 @@ void log_set_level(enum log_level max)
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
+	char text[LOG_LINE_MAX];
+	int n;
+
+	if (level > log_max)
+		return;
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	if (n < 0)
+		return;
+	log_text(level, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+void log_text(enum log_level level, const char *text, size_t len)
+{
 	char line[LOG_LINE_MAX];
-	size_t len;
 
 	if (level > log_max)
 		return;
 	if (log_to_syslog) {
 		/* One datagram per line: nothing to batch. */
-		vsnprintf(line, sizeof(line), fmt, ap);
-		syslog(syslog_priority[level], "%s%s", level_prefix[level], line);
+		syslog(syslog_priority[level], "%s%.*s", level_prefix[level],
+		       len < INT_MAX ? (int)len : INT_MAX, text);
 		return;
 	}
 	pthread_once(&log_once, log_init);
-	len = log_format_line(line, sizeof(line), level, fmt, ap);
+	len = log_format_line(line, sizeof(line), level, text, len);
 	pthread_mutex_lock(&log_lock);
 	if (log_buffer_depth > 0)
 		log_buffer_put(line, len);
@@ -235,21 +248,20 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 
 /* "[time ]ident[pid]: warning: message\n", cut to fit cap; returns its
  * length (the line is not NUL-terminated). */
-static size_t log_format_line(char *line, size_t cap, enum log_level level, const char *fmt,
-			      va_list ap)
+static size_t log_format_line(char *line, size_t cap, enum log_level level, const char *text,
+			      size_t text_len)
 {
 	size_t len = log_timestamps ? log_stamp(line, LOG_STAMP_MAX) : 0;
 	size_t tag = strlen(level_prefix[level]);
-	int n;
 
 	memcpy(line + len, log_prefix, log_prefix_len);
 	len += log_prefix_len;
 	memcpy(line + len, level_prefix[level], tag);
 	len += tag;
-	/* The NUL that vsnprintf() puts last is where the newline goes. */
-	n = vsnprintf(line + len, cap - len, fmt, ap);
-	if (n > 0)
-		len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
+	if (text_len > cap - len - 1)
+		text_len = cap - len - 1;	/* room for the newline */
+	memcpy(line + len, text, text_len);
+	len += text_len;
 	line[len++] = '\n';
 	return len;
 }
@@ -260,21 +272,33 @@ static size_t log_stamp(char *out, size_t cap)
 {
 	static _Thread_local time_t stamp_second = -1;
 	static _Thread_local char stamp_date[24], stamp_zone[8];
+	static _Thread_local size_t date_len, zone_len;
 	struct timespec now;
 	struct tm tm;
-	int n;
+	long ms;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (now.tv_sec != stamp_second && localtime_r(&now.tv_sec, &tm) != NULL) {
 		char zone[8];
 
 		stamp_second = now.tv_sec;
-		strftime(stamp_date, sizeof(stamp_date), "%Y-%m-%dT%H:%M:%S", &tm);
+		date_len = strftime(stamp_date, sizeof(stamp_date), "%Y-%m-%dT%H:%M:%S", &tm);
 		strftime(zone, sizeof(zone), "%z", &tm);	/* "+0000" -> "+00:00" */
 		snprintf(stamp_zone, sizeof(stamp_zone), "%.3s:%.2s", zone, zone + 3);
+		zone_len = strlen(stamp_zone);
 	}
-	n = snprintf(out, cap, "%s.%03ld%s ", stamp_date, now.tv_nsec / 1000000L, stamp_zone);
-	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	/* Per line only the milliseconds change: no printf for them. */
+	if (date_len + 4 + zone_len + 1 > cap)
+		return 0;
+	ms = now.tv_nsec / 1000000L;
+	memcpy(out, stamp_date, date_len);
+	out[date_len] = '.';
+	out[date_len + 1] = (char)('0' + ms / 100);
+	out[date_len + 2] = (char)('0' + ms / 10 % 10);
+	out[date_len + 3] = (char)('0' + ms % 10);
+	memcpy(out + date_len + 4, stamp_zone, zone_len);
+	out[date_len + 4 + zone_len] = ' ';
+	return date_len + 4 + zone_len + 1;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -45,7 +45,10 @@
 #include "mxpath/dns/hop_memory.h"
 #include "mxpath/base/common.h"
 #include "mxpath/dns/resolver.h"
+#include "mxpath/dns/route_memo.h"
 #include "mxpath/dns/router.h"
+#include "mxpath/engine/address.h"
+#include "mxpath/engine/route_order.h"
 #include "mxpath/dns/sysident.h"
 
 #define PASSES_MAX 12		/* a cold CNAME'd MX route needs 4 */
@@ -118,6 +121,7 @@ struct router {
 	struct evtimer *reaper;		/* frees retired resolvers */
 	struct dns_cache *cache;
 	struct hop_memory *memory;	/* the milter's hop orders */
+	struct route_memo *memo;	/* warm routes per domain, in DNS order */
 	struct route *scratch;		/* warm decisions decide here */
 	bool scratch_busy;
 	bool closing;
@@ -213,6 +217,7 @@ struct router *router_new(struct evloop *loop, struct policy *policy, char *err,
 	router->cache = cache_new(&limits);
 	router->scratch = xmalloc(sizeof(*router->scratch));
 	router->memory = hop_memory_new(HOP_MEMORY_ENTRIES);
+	router->memo = route_memo_new();
 	router->current = gen_new(policy, dns_new(router, resolver));
 	rng_seed(router->rng);
 	return router;
@@ -242,6 +247,7 @@ void router_free(struct router **routerp)
 	}
 	cache_free(&router->cache);
 	hop_memory_free(&router->memory);
+	route_memo_free(&router->memo);
 	free(router->scratch);
 	pthread_mutex_destroy(&router->lock);
 	free(router);
@@ -264,6 +270,7 @@ int router_set_policy(struct router *router, struct policy *policy, char *err, s
 	}
 	cache_limits_from(policy, &limits);
 	cache_set_limits(router->cache, &limits);
+	route_memo_clear(router->memo);		/* routes of the old policy */
 	pthread_mutex_lock(&router->lock);
 	router->current = gen_new(policy, dns);
 	pthread_mutex_unlock(&router->lock);
@@ -434,10 +441,20 @@ static void router_decide_into(struct router *router, const char *recipient,
 	struct lookup_ctx ctx = { 0 };
 	struct route *route = out != NULL ? out : router_borrow_route(router);
 	struct waiting_route *d;
+	struct recipient rcpt;
+	const char *why;
+	uint64_t now_ms = evloop_now_ms(router->loop);
+	bool parsed = recipient_parse(recipient, &rcpt, &why) == 0;
+	bool decided = parsed && route_memo_get(router->memo, rcpt.domain, self_extra, now_ms, route);
 
-	bool decided = router_run_engine(router, gen, recipient, self_extra, &ctx, route) ==
-		       ROUTE_DONE;
-
+	if (decided) {
+		router->stats.memo_hits++;
+	} else if (router_run_engine(router, gen, recipient, self_extra, &ctx, route) ==
+		   ROUTE_DONE) {
+		decided = true;
+		if (parsed)
+			route_memo_put(router->memo, rcpt.domain, self_extra, route, now_ms);
+	}
 	if (decided || router->stopping) {
 		free(ctx.misses);
 		if (decided)
@@ -456,12 +473,18 @@ static void router_decide_into(struct router *router, const char *recipient,
 	waiting_ask(d, &ctx);
 }
 
-/* The milter's decision writes its hop order down; the socketmap's follows it. */
+/*
+ * The order the route goes out in: the engine left equal preferences in
+ * DNS order, so shuffle them; then the milter's decision writes its hop
+ * order down and the socketmap's follows it.
+ */
 static void router_agree_order(struct router *router, const char *recipient, bool remember,
 			       struct route *route)
 {
 	uint64_t now_ms = evloop_now_ms(router->loop);
 
+	if (route->shuffle_pending)
+		route_order_shuffle(route, rng_next, router->rng);
 	if (remember)
 		hop_memory_decide(router->memory, recipient, route, now_ms);
 	else
@@ -481,6 +504,7 @@ static enum route_status router_run_engine(struct router *router, struct router_
 		.lookup_ctx = ctx,
 		.random = rng_next,
 		.random_ctx = router->rng,
+		.keep_dns_order = true,		/* router_agree_order() shuffles */
 	};
 
 	/* A decision from before a change of DNS servers must not read answers

@@ -657,7 +657,7 @@ static void conn_log(const struct conn *conn, const struct format_reply *reply,
 		present_line_field(&line, "action", format_outcome_name(reply->outcome));
 		present_line_field_quoted(&line, "reason", reply->reason ? reply->reason : "");
 		present_line_field_uint(&line, "ms", ms);
-		log_info("%s", line.buf);
+		log_text(LOG_LEVEL_INFO, line.buf, line.len);
 		return;
 	}
 	present_hops(route, hops, sizeof(hops));
@@ -674,7 +674,7 @@ static void conn_log(const struct conn *conn, const struct format_reply *reply,
 		present_line_field(&line, "truncated", "yes");
 	if (reply->reason)
 		present_line_field_quoted(&line, "reason", reply->reason);
-	log_info("%s", line.buf);
+	log_text(LOG_LEVEL_INFO, line.buf, line.len);
 }
 
 /* Writes what is queued. 0, or -1 if the connection was closed. */

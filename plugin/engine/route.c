@@ -70,6 +70,7 @@ struct route_pass {
 	struct candidate fallbacks[POLICY_FALLBACK_MAX];
 	size_t n_fallbacks;
 	const struct dns_answer *sts;	/* _mta-sts TXT of an MX domain, if asked */
+	bool capped;			/* a cap cut hosts or addresses: order matters */
 };
 
 enum ask_result { ASK_OK, ASK_PENDING, ASK_BROKEN };
@@ -125,7 +126,7 @@ static uint32_t mx_find_self_by_name(struct route_pass *d);
 static uint32_t mx_find_self_by_address(struct route_pass *d, uint32_t below);
 static void mx_prune_self(struct route_pass *d, uint32_t cut);
 static void mx_shuffle_groups(struct route_pass *d);
-static uint32_t mx_random_below(const struct route_input *in, uint32_t bound);
+static void mx_order_and_emit(struct route_pass *d);
 static void mx_emit_hops(struct route_pass *d);
 
 static void fallback_prepare(struct route_pass *d);
@@ -251,6 +252,8 @@ static void route_reset(struct route *out)
 	out->reply.text[0] = '\0';
 	out->ttl = 0;
 	out->cache = CACHE_NONE;
+	out->shuffle_pending = false;
+	out->repeatable = true;
 }
 
 static void pass_init(struct route_pass *d, const struct route_input *in, struct route *out)
@@ -269,6 +272,7 @@ static void pass_init(struct route_pass *d, const struct route_input *in, struct
 	d->n_cands = 0;
 	d->n_fallbacks = 0;
 	d->sts = NULL;
+	d->capped = false;
 	d->self_extra[0] = '\0';
 	/* The MTA's {j} may carry a trailing dot or capitals; a malformed
 	 * one names nothing. */
@@ -536,9 +540,7 @@ static enum route_status route_exchangers(struct route_pass *d)
 		if (d->n_cands == 0)
 			return route_self_best(d);
 	}
-	if (d->policy->mx.randomize)
-		mx_shuffle_groups(d);
-	mx_emit_hops(d);
+	mx_order_and_emit(d);
 	if (d->out->n_hops == 0)
 		return route_unreachable(d);
 	if (!d->out->self_listed)
@@ -822,7 +824,8 @@ static void mx_shuffle_groups(struct route_pass *d)
 		while (end < d->n_cands && d->cands[end].pref == d->cands[start].pref)
 			end++;
 		for (size_t i = end - 1; i > start; i--) {
-			size_t j = start + mx_random_below(d->in, (uint32_t)(i - start + 1));
+			size_t j = start + route_random_below(d->in->random, d->in->random_ctx,
+								 (uint32_t)(i - start + 1));
 			struct candidate tmp;
 
 			if (j == i)
@@ -837,15 +840,46 @@ static void mx_shuffle_groups(struct route_pass *d)
 
 /* Uniform in [0, bound): draws below 2^32 mod bound are rejected, so the
  * remainder carries no bias. */
-static uint32_t mx_random_below(const struct route_input *in, uint32_t bound)
+uint32_t route_random_below(route_random_fn random, void *random_ctx, uint32_t bound)
 {
 	uint32_t threshold = (uint32_t)(-bound) % bound;
 	uint32_t r;
 
 	do {
-		r = in->random(in->random_ctx);
+		r = random(random_ctx);
 	} while (r < threshold);
 	return r % bound;
+}
+
+/*
+ * Shuffles the candidates and emits them as hops; or, when the caller
+ * asked to keep the DNS order and no cap made the order decide which
+ * hosts and addresses get in, emits them in DNS order for the caller to
+ * shuffle the hops (the same outcome, drawn later). A cap reached in DNS
+ * order means emitting again, shuffled.
+ */
+static void mx_order_and_emit(struct route_pass *d)
+{
+	unsigned n_pruned = d->out->n_pruned;
+
+	if (!d->policy->mx.randomize || d->in->random == NULL) {
+		mx_emit_hops(d);
+		return;
+	}
+	if (d->in->keep_dns_order) {
+		mx_emit_hops(d);
+		if (!d->capped) {
+			d->out->shuffle_pending = true;
+			return;
+		}
+		d->out->n_hops = 0;
+		d->out->n_addrs = 0;
+		d->out->n_pruned = n_pruned;
+		d->capped = false;
+	}
+	mx_shuffle_groups(d);
+	d->out->repeatable = false;
+	mx_emit_hops(d);
 }
 
 /* Turns the surviving candidates into hops, in order, within the caps. */
@@ -859,8 +893,12 @@ static void mx_emit_hops(struct route_pass *d)
 		const struct candidate *c = &d->cands[i];
 		enum prune_reason why_not = PRUNE_LIMIT;
 
-		if (d->out->n_hops >= max_hosts || !candidate_emit(d, c, d->via, &why_not))
+		if (d->out->n_hops >= max_hosts) {
+			d->capped = true;
+			route_add_pruned(d->out, c->host, c->pref, PRUNE_LIMIT);
+		} else if (!candidate_emit(d, c, d->via, &why_not)) {
 			route_add_pruned(d->out, c->host, c->pref, why_not);
+		}
 	}
 }
 
@@ -1018,7 +1056,7 @@ static void hop_take_addresses(struct route_pass *d, const struct mx_addr *list,
 		if (use == ADDRESS_IGNORED)
 			tally->ignored++;
 		else if (out->n_addrs >= max_addrs)
-			tally->capped++;
+			tally->capped++, d->capped = true;
 		else
 			hop_append_address(out, &list[i], tally);
 	}

@@ -18,6 +18,7 @@
 
 #define RANK_UNKNOWN ROUTE_HOPS_MAX	/* after every host that is named */
 
+static unsigned run_end(const struct route *route, unsigned start);
 static bool route_has_equal_run(const struct route *route);
 static bool hop_is_shuffled(const struct hop *hop);
 static unsigned order_rank(const char *order, size_t len, const char *host);
@@ -43,15 +44,9 @@ size_t route_order_write(const struct route *route, char *buf, size_t size)
 void route_order_follow(struct route *route, const char *order, size_t len)
 {
 	unsigned ranks[ROUTE_HOPS_MAX];
-	unsigned start = 0;
+	unsigned start = 0, end;
 
-	while (start < route->n_hops) {
-		unsigned end = start + 1;
-
-		while (end < route->n_hops && hop_is_shuffled(&route->hops[start]) &&
-		       hop_is_shuffled(&route->hops[end]) &&
-		       route->hops[end].pref == route->hops[start].pref)
-			end++;
+	while ((end = run_end(route, start)) > start) {
 		if (end - start > 1) {
 			for (unsigned i = start; i < end; i++)
 				ranks[i] = order_rank(order, len, route->hops[i].host);
@@ -60,6 +55,43 @@ void route_order_follow(struct route *route, const char *order, size_t len)
 		start = end;
 	}
 }
+
+void route_order_shuffle(struct route *route, route_random_fn random, void *random_ctx)
+{
+	unsigned start = 0, end;
+
+	while ((end = run_end(route, start)) > start) {
+		/* Fisher-Yates, as the engine shuffles its candidates. */
+		for (unsigned i = end - 1; i > start; i--) {
+			unsigned j = start + route_random_below(random, random_ctx, i - start + 1);
+			struct hop tmp;
+
+			if (j == i)
+				continue;
+			tmp = route->hops[i];
+			route->hops[i] = route->hops[j];
+			route->hops[j] = tmp;
+		}
+		start = end;
+	}
+	route->shuffle_pending = false;
+}
+
+/* The end of the run of hops that may trade places starting at start
+ * (start itself when no hop is left). */
+static unsigned run_end(const struct route *route, unsigned start)
+{
+	unsigned end = start + 1;
+
+	if (start >= route->n_hops)
+		return start;
+	while (end < route->n_hops && hop_is_shuffled(&route->hops[start]) &&
+	       hop_is_shuffled(&route->hops[end]) &&
+	       route->hops[end].pref == route->hops[start].pref)
+		end++;
+	return end;
+}
+
 
 static bool route_has_equal_run(const struct route *route)
 {

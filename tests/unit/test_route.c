@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "mxpath/engine/address.h"
+#include "mxpath/engine/route_order.h"
 #include "mxpath/base/common.h"
 #include "mxpath/config/config.h"
 #include "mxpath/engine/dns.h"
@@ -74,6 +75,7 @@ struct env {
 	struct policy *policy;
 	struct identity *self;
 	const char *self_extra;
+	bool keep_dns_order;		/* as the router asks */
 	struct route route;
 	const struct route_case *row;
 };
@@ -453,6 +455,7 @@ static enum route_status env_try(struct env *e, const char *rcpt)
 		.lookup_ctx = &e->dns,
 		.random = fake_random_next,
 		.random_ctx = &e->random,
+		.keep_dns_order = e->keep_dns_order,
 	};
 
 	e->dns.n_misses = 0;
@@ -1147,14 +1150,25 @@ static unsigned permutation_index(const struct route *r)
 	return first * 2 + (second > first ? second - 1 : second);
 }
 
-/* 6,000 decisions over three equal hosts: all six orders, and a
- * chi-square statistic (5 degrees of freedom) below 20.515 (p = 0.001). */
+/* All six orders, and a chi-square statistic (5 degrees of freedom)
+ * below 20.515 (p = 0.001). */
+static void assert_uniform_orders(const unsigned counts[6], unsigned rounds)
+{
+	double chi2 = 0, expected = rounds / 6.0;
+
+	for (size_t k = 0; k < 6; k++) {
+		assert_true(counts[k] > 0);
+		chi2 += (counts[k] - expected) * (counts[k] - expected) / expected;
+	}
+	print_message("chi-square over %u decisions: %.3f (critical 20.515)\n", rounds, chi2);
+	assert_true(chi2 < 20.515);
+}
+
 static void test_shuffle_of_three_equal_hosts_is_uniform(void **state)
 {
 	struct env *e = *state;
 	unsigned counts[6] = { 0 };
 	const unsigned rounds = 6000;
-	double chi2 = 0, expected = rounds / 6.0;
 
 	for (unsigned i = 0; i < rounds; i++) {
 		const struct route *r = env_decide(e, "u@equal.example");
@@ -1162,12 +1176,55 @@ static void test_shuffle_of_three_equal_hosts_is_uniform(void **state)
 		assert_int_equal(r->n_hops, 3);
 		counts[permutation_index(r)]++;
 	}
-	for (size_t k = 0; k < 6; k++) {
-		assert_true(counts[k] > 0);
-		chi2 += (counts[k] - expected) * (counts[k] - expected) / expected;
+	assert_uniform_orders(counts, rounds);
+}
+
+/* The router's way: the engine keeps DNS order and draws nothing, the
+ * route is repeatable, and shuffling copies of it afterwards is uniform. */
+static void test_keep_dns_order_leaves_the_shuffle_to_the_caller(void **state)
+{
+	struct env *e = *state;
+	unsigned counts[6] = { 0 };
+	const unsigned rounds = 6000;
+	struct route kept;
+
+	e->keep_dns_order = true;
+	env_decide(e, "u@equal.example");
+	assert_true(e->route.shuffle_pending);
+	assert_true(e->route.repeatable);
+	assert_int_equal(e->random.draws, 0);
+	assert_int_equal(e->route.n_hops, 3);
+	assert_string_equal(e->route.hops[0].host, "x.equal.example");
+	assert_string_equal(e->route.hops[2].host, "z.equal.example");
+	kept = e->route;
+	for (unsigned i = 0; i < rounds; i++) {
+		e->route = kept;
+		route_order_shuffle(&e->route, fake_random_next, &e->random);
+		assert_false(e->route.shuffle_pending);
+		counts[permutation_index(&e->route)]++;
 	}
-	print_message("chi-square over %u decisions: %.3f (critical 20.515)\n", rounds, chi2);
-	assert_true(chi2 < 20.515);
+	assert_uniform_orders(counts, rounds);
+}
+
+/* A cap makes the order decide who gets in: the engine shuffles first. */
+static void test_keep_dns_order_under_a_cap_shuffles_in_the_engine(void **state)
+{
+	struct env *e = *state;
+	unsigned seen[3] = { 0 };
+
+	e->keep_dns_order = true;
+	e->policy->mx.max_hosts = 2;
+	for (unsigned i = 0; i < 300; i++) {
+		const struct route *r = env_decide(e, "u@equal.example");
+
+		assert_int_equal(r->n_hops, 2);
+		assert_false(r->shuffle_pending);
+		assert_false(r->repeatable);
+		for (unsigned k = 0; k < r->n_hops; k++)
+			seen[r->hops[k].host[0] - 'x']++;
+	}
+	for (size_t k = 0; k < 3; k++)
+		assert_true(seen[k] > 0);	/* z too, though DNS lists it last */
 }
 
 /* Preference groups never mix: 0 first, 20 last, the 10s shuffled. */
@@ -1410,6 +1467,8 @@ int main(void)
 		ENV_TEST(test_route_without_dns_has_no_ttl_and_no_cache),
 		ENV_TEST(test_ipv6_off_never_asks_for_aaaa),
 		ENV_TEST(test_shuffle_of_three_equal_hosts_is_uniform),
+		ENV_TEST(test_keep_dns_order_leaves_the_shuffle_to_the_caller),
+		ENV_TEST(test_keep_dns_order_under_a_cap_shuffles_in_the_engine),
 		ENV_TEST(test_shuffle_never_crosses_preference_groups),
 		ENV_TEST(test_randomize_off_keeps_dns_order),
 		ENV_TEST(test_plange_prefs_1_2_route_like_50_100),

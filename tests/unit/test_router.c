@@ -418,6 +418,44 @@ static void test_reload_with_same_servers_keeps_the_cache(void **state)
 	policy_unref(&same);
 }
 
+static uint64_t memo_hits(struct bench *b)
+{
+	struct router_stats stats;
+
+	router_get_stats(b->router, &stats);
+	return stats.memo_hits;
+}
+
+/* The first warm decision keeps its route; the next are copies of it, the
+ * same route; a reload forgets it (the policy is part of every route). */
+static void test_warm_routes_are_kept_per_domain_until_a_reload(void **state)
+{
+	struct bench *b = *state;
+	struct outcome cold = { 0 }, warm[3] = { { 0 } }, reloaded[2] = { { 0 } };
+	struct policy *same = policy_for(b->dns[0].port);
+	char err[256];
+
+	decide_and_wait(b, "user@example.test", &cold);
+	for (int i = 0; i < 3; i++) {
+		router_decide(b->router, i == 2 ? "other@example.test" : "user@example.test", NULL,
+			      on_done, &warm[i]);
+		assert_int_equal(warm[i].calls, 1);
+		assert_int_equal(warm[i].action, ROUTE_RELAY);
+		assert_int_equal(warm[i].cache, CACHE_HIT);
+		assert_string_equal(warm[i].address, "192.0.2.1");
+	}
+	assert_int_equal(memo_hits(b), 2);	/* by domain: "other@" too */
+
+	assert_int_equal(router_set_policy(b->router, same, err, sizeof(err)), 0);
+	for (int i = 0; i < 2; i++) {
+		router_decide(b->router, "user@example.test", NULL, on_done, &reloaded[i]);
+		assert_string_equal(reloaded[i].address, "192.0.2.1");
+	}
+	assert_int_equal(memo_hits(b), 3);	/* the first after the reload decided afresh */
+	assert_int_equal(fake_mx_queries(&b->dns[0]), 1);
+	policy_unref(&same);
+}
+
 struct waiter {
 	struct bench *bench;
 	struct route *route;
@@ -516,6 +554,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_reload_with_new_servers_lets_decisions_in_flight_finish, bench_setup,
 			bench_teardown),
+		cmocka_unit_test_setup_teardown(test_warm_routes_are_kept_per_domain_until_a_reload,
+						bench_setup, bench_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_with_same_servers_keeps_the_cache,
 						bench_setup, bench_teardown),
 		cmocka_unit_test_setup_teardown(test_decide_wait_from_another_thread_fills_the_route,

@@ -51,6 +51,8 @@ bool log_syslog_reachable(void);	/* something listens on /dev/log */
 void log_set_level(enum log_level max);
 void log_msg(enum log_level level, const char *fmt, ...) MX_PRINTF(2, 3);
 void log_vmsg(enum log_level level, const char *fmt, va_list ap) MX_PRINTF(2, 0);
+/* A line already built (len bytes, no newline): no formatting on the way. */
+void log_text(enum log_level level, const char *text, size_t len);
 #define log_warnx(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)

@@ -31,6 +31,7 @@ struct router;
 
 struct router_stats {
 	uint64_t decisions;
+	uint64_t memo_hits;		/* decided from a kept route (route_memo.c) */
 	uint64_t cache_hits, cache_misses, cache_stale;	/* per decision */
 	uint64_t dns_queries, dns_coalesced, dns_failures;
 	size_t cache_entries, cache_bytes;

@@ -103,6 +103,11 @@ struct route {
 	struct smtp_reply reply;	/* REJECT and TEMPFAIL only */
 	uint32_t ttl;			/* min over the answers used; 0 if none */
 	enum cache_state cache;		/* filled by the caller (it knows) */
+	/* route_input.keep_dns_order was honoured: the runs of equal
+	 * preference are in DNS order, route_order_shuffle() them. */
+	bool shuffle_pending;
+	/* No random number was drawn: the same answers give the same route. */
+	bool repeatable;
 };
 
 /*
@@ -125,12 +130,23 @@ struct route_input {
 	void *lookup_ctx;
 	route_random_fn random;
 	void *random_ctx;
+	/*
+	 * Leave the runs of equal preference in DNS order for the caller to
+	 * shuffle (route.shuffle_pending), so that it may keep the route and
+	 * shuffle each copy it hands out. Honoured only where the order cannot
+	 * change which hosts and addresses the route holds (no cap reached);
+	 * elsewhere the engine shuffles as always.
+	 */
+	bool keep_dns_order;
 };
 
 enum route_status { ROUTE_DONE, ROUTE_PENDING };
 
 /* Decides; on ROUTE_PENDING *out is incomplete and must not be used. */
 enum route_status route_decide(const struct route_input *in, struct route *out);
+
+/* Uniform in [0, bound), bound > 0, from random's numbers (no modulo bias). */
+uint32_t route_random_below(route_random_fn random, void *random_ctx, uint32_t bound);
 
 /* reply's code and status, with the text from fmt (cut to ROUTE_TEXT_MAX). */
 void smtp_reply_set(struct smtp_reply *out, enum route_reply reply, const char *fmt, ...)

@@ -6,7 +6,8 @@
  * stamp in a trace header) the order of its equal-preference hops; the
  * MTA asks the socketmap for the same recipient a moment later, and that
  * decision shuffles afresh. These two functions let the daemon write the
- * first order down and make the second decision follow it. Pure.
+ * first order down and make the second decision follow it; a third
+ * shuffles a route the engine left in DNS order. Pure.
  */
 #ifndef MXPATH_ROUTE_ORDER_H
 #define MXPATH_ROUTE_ORDER_H
@@ -33,5 +34,12 @@ size_t route_order_write(const struct route *route, char *buf, size_t size);
  * after them. The route's addresses stay with their hops.
  */
 void route_order_follow(struct route *route, const char *order, size_t len);
+
+/*
+ * Shuffles the hops within each run of equal preference (never the
+ * fallback relays), uniformly, with random's numbers; clears
+ * route->shuffle_pending. The addresses stay with their hops.
+ */
+void route_order_shuffle(struct route *route, route_random_fn random, void *random_ctx);
 
 #endif
