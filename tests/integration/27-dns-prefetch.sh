@@ -57,6 +57,12 @@ expect "mxpathd's log: the first decision a miss, every later one a hit" \
 	"$(grep -o 'key=user@hot.prefetch.test .* cache=[a-z]*' "$D/log" | sed 's/.*cache=//' | uniq -c | awk '{ print $2 }' | tr '\n' ' ')" \
 	"miss hit "
 expect "control socket: one decision waited for DNS" "$(mxpathd_metric c mxpath_cache_misses_total)" "1"
+# TTL 4 s: a route kept from the second lookup serves until 1 s is left,
+# then full decisions (which see the answers due for a refresh) until the
+# refresh is in, and it is kept again: most lookups come from the memo.
+MEMO=$(mxpathd_metric c mxpath_route_memo_hits_total)
+check "control socket: most lookups answered from the kept route ($MEMO of $LOOKUPS)" \
+	test "$MEMO" -ge $(( LOOKUPS / 2 )) -a "$MEMO" -lt "$LOOKUPS"
 PREFETCHES=$(mxpathd_metric c mxpath_dns_prefetches_total)
 check "control socket: refreshes started ($PREFETCHES)" test "$PREFETCHES" -ge 2
 
