@@ -13,12 +13,20 @@
  *   growing nor deleting (a backward shift, no tombstones) reads one. The
  *   hash is keyed with a random key drawn per cache, so names chosen by a
  *   sender cannot pile up in one run of slots.
- * - the entries: each one block, a 24-octet header, the name, then the
- *   answer itself, moved in from the single block dnsanswer.c builds (see
- *   cache_move_answer), so the engine reads it from the lines the lookup
- *   just fetched. An entry is named by a 32-bit id rather than a pointer:
- *   the slots and the LRU links are half the size.
- * - the LRU list, through the entries' headers (most recently used first).
+ * - the entries: each one block holding the answer as dnsanswer.c built
+ *   it, moved in (see cache_move_answer) with the cache's own 22 octets
+ *   (struct cache_entry: LRU links, expiry, stale limit, last use, channel,
+ *   type) and the name, without its NUL, spliced in between the answer's
+ *   records and its strings. The block starts with the struct dns_answer
+ *   the engine reads; the cache's fields follow at dns_answer_head_size(),
+ *   so a lookup finds them from the header alone, without a strlen, and
+ *   the engine reads the answer from the lines the lookup just fetched.
+ *   An entry is named by a 32-bit id rather than a pointer: the slots and
+ *   the LRU links are half the size. A warm A or AAAA answer of one
+ *   address under a 21-octet name is 24 + 20 + 22 + 21 = 87 octets, 88
+ *   with rounding (112 before this layout and the 24-octet dns_answer);
+ *   bench_memory --breakdown shows where every octet goes.
+ * - the LRU list, through the entries' own fields (most recently used first).
  *   Recency has one-second resolution, as in memcached: a hit moves its
  *   entry to the front at most once a second, so the hot path does not
  *   write to two unrelated entries on every lookup.
@@ -35,7 +43,8 @@
  * to a second early, never late.
  *
  * Names arrive normalised (lower case, no trailing dot) and are compared
- * exactly; a name longer than MX_NAME_MAX is not cached. No clock, no
+ * exactly; a name longer than MX_NAME_MAX, or a channel above 65535 (one
+ * per static route with its own servers), is not cached. No clock, no
  * locks: time is passed in, and the event-loop thread owns the cache.
  */
 #include <assert.h>
@@ -66,6 +75,8 @@
 #define CACHE_PAGES_MAX (CACHE_ID_NONE >> CACHE_OFFSET_BITS)	/* keeps CACHE_ID_NONE free */
 #define CACHE_BLOCK_NONE UINT16_MAX	/* end of a page's free blocks */
 
+#define CACHE_CHANNEL_MAX UINT16_MAX	/* higher channels are not cached */
+
 /* An answer's records are aligned within its block; moving the block to an
  * address aligned for the header must keep them aligned. */
 static_assert(alignof(struct dns_mx) <= alignof(struct dns_answer) &&
@@ -74,18 +85,25 @@ static_assert(alignof(struct dns_mx) <= alignof(struct dns_answer) &&
 /* Entries start at multiples of CACHE_UNIT within malloc'd pages. */
 static_assert(alignof(struct dns_answer) <= CACHE_UNIT, "answers need more alignment");
 
-/* The header; then the name and its NUL; then, aligned, the answer. */
+/*
+ * The cache's own fields of an entry. A block holds the answer's header
+ * and records (dns_answer_head_size), these fields 4-aligned, the name
+ * without a NUL, then the answer's strings: all found without a strlen.
+ */
 struct cache_entry {
 	uint32_t lru_prev;		/* id of the more recently used, or CACHE_ID_NONE */
 	uint32_t lru_next;		/* id of the less recently used, or CACHE_ID_NONE */
 	uint32_t expires;		/* second: fresh before it */
 	uint32_t stale_until;		/* second: may be served stale before it */
-	unsigned channel;
 	uint16_t used;			/* second (low bits) of the last move to the front */
-	uint8_t type;
+	uint16_t channel;
+	uint8_t type;			/* the key's (an answer may have been put under another) */
 	uint8_t name_len;
-	char name[];
+	char name[];			/* name_len octets, no NUL */
 };
+static_assert(alignof(struct cache_entry) == 4, "the entry's fields follow the answer 4-aligned");
+static_assert(sizeof(struct dns_answer) + offsetof(struct cache_entry, name) > (size_t)5 * CACHE_UNIT,
+	      "entries of 5 units or fewer allow more ids than cache_insert counts on");
 
 /* A slot of the index; id CACHE_ID_NONE is an empty slot. */
 struct cache_slot {
@@ -145,19 +163,19 @@ static void cache_evict_to(struct dns_cache *cache, size_t max_entries);
 
 static uint32_t cache_entry_new(struct dns_cache *cache, unsigned channel, enum dns_type type,
 				const char *name, size_t len, const struct dns_answer *answer);
+static struct dns_answer *cache_answer_at(const struct dns_cache *cache, uint32_t id);
 static struct cache_entry *cache_entry_at(const struct dns_cache *cache, uint32_t id);
-static bool cache_entry_has_key(const struct cache_entry *entry, unsigned channel,
+static struct cache_entry *cache_entry_of(const struct dns_answer *answer);
+static bool cache_entry_has_key(const struct dns_cache *cache, uint32_t id, unsigned channel,
 				enum dns_type type, const char *name, size_t len);
-static struct dns_answer *cache_entry_answer(const struct cache_entry *entry);
-static size_t cache_answer_offset(size_t name_len);
-static size_t cache_entry_size(const struct cache_entry *entry);
+static size_t cache_entry_offset(size_t head_size);
+static size_t cache_entry_size(const struct dns_cache *cache, uint32_t id);
 static void cache_move_answer(struct dns_answer *to, const struct dns_answer *from,
-			      size_t size);
-static const void *cache_relocate(const void *pointer, const struct dns_answer *from,
-				  size_t size, const struct dns_answer *to);
+			      size_t size, size_t gap);
+static const char *cache_relocate(const char *pointer, const struct dns_answer *from,
+				  size_t size, const struct dns_answer *to, size_t gap);
 
-static bool cache_keeps_old_answer(struct dns_cache *cache, struct cache_entry *entry,
-				   uint32_t now);
+static bool cache_keeps_old_answer(struct dns_cache *cache, uint32_t id, uint32_t now);
 static uint32_t cache_ttl_of(const struct cache_limits *limits,
 			     const struct dns_answer *answer);
 static uint32_t cache_second(uint64_t now_ms);
@@ -165,7 +183,8 @@ static uint32_t cache_later(uint32_t now, uint32_t seconds);
 
 static void cache_lru_unlink(struct dns_cache *cache, uint32_t id);
 static void cache_lru_push_front(struct dns_cache *cache, uint32_t id);
-static void cache_lru_touch(struct dns_cache *cache, uint32_t id, uint32_t now);
+static void cache_lru_touch(struct dns_cache *cache, uint32_t id, struct cache_entry *entry,
+			    uint32_t now);
 
 static uint32_t cache_block_alloc(struct dns_cache *cache, size_t size);
 static void cache_block_free(struct dns_cache *cache, uint32_t id);
@@ -175,6 +194,10 @@ static bool cache_page_is_full(const struct cache_page *page);
 static void cache_room_push(struct dns_cache *cache, uint32_t page);
 static void cache_room_unlink(struct dns_cache *cache, uint32_t page);
 static void cache_pages_free(struct dns_cache *cache);
+
+static size_t cache_entry_measure(const struct dns_cache *cache, uint32_t id,
+				  struct cache_memory *out);
+static size_t cache_block_size(const struct dns_cache *cache, uint32_t id);
 
 struct dns_cache *cache_new(const struct cache_limits *limits)
 {
@@ -216,27 +239,29 @@ enum cache_lookup cache_get(struct dns_cache *cache, unsigned channel, enum dns_
 	uint32_t now = cache_second(now_ms);
 	size_t pos = CACHE_NOT_FOUND;
 	struct cache_entry *entry = NULL;
+	struct dns_answer *answer = NULL;
 	uint32_t id = CACHE_ID_NONE;
 
-	if (len <= MX_NAME_MAX)
+	if (len <= MX_NAME_MAX && channel <= CACHE_CHANNEL_MAX)
 		pos = cache_index_find(cache, cache_tag(cache, channel, type, name, len), channel,
 				       type, name, len);
 	if (pos != CACHE_NOT_FOUND) {
 		id = cache->slots[pos].id;
-		entry = cache_entry_at(cache, id);
+		answer = cache_answer_at(cache, id);
+		entry = cache_entry_of(answer);
 	}
 	if (entry != NULL && now < entry->expires) {
 		cache->stats.hits++;
-		cache_lru_touch(cache, id, now);
-		out->answer = cache_entry_answer(entry);
+		cache_lru_touch(cache, id, entry, now);
+		out->answer = answer;
 		out->ttl_left = entry->expires - now;
 		out->stale = false;
 		return CACHE_LOOKUP_HIT;
 	}
 	if (entry != NULL && now < entry->stale_until) {
 		cache->stats.stale++;
-		cache_lru_touch(cache, id, now);
-		out->answer = cache_entry_answer(entry);
+		cache_lru_touch(cache, id, entry, now);
+		out->answer = answer;
 		out->ttl_left = 0;
 		out->stale = true;
 		return CACHE_LOOKUP_STALE;
@@ -255,15 +280,16 @@ void cache_put(struct dns_cache *cache, unsigned channel, enum dns_type type, co
 
 	if (answer == NULL)
 		return;
-	if (len > MX_NAME_MAX || cache->limits.max_entries == 0) {
+	if (len > MX_NAME_MAX || channel > CACHE_CHANNEL_MAX || cache->limits.max_entries == 0) {
 		dns_answer_free(&answer);
 		return;
 	}
 	tag = cache_tag(cache, channel, type, name, len);
 	pos = cache_index_find(cache, tag, channel, type, name, len);
 	if (pos != CACHE_NOT_FOUND && dns_status_is_temporary(answer->status) &&
-	    cache_keeps_old_answer(cache, cache_entry_at(cache, cache->slots[pos].id), now)) {
-		cache_lru_touch(cache, cache->slots[pos].id, now);
+	    cache_keeps_old_answer(cache, cache->slots[pos].id, now)) {
+		cache_lru_touch(cache, cache->slots[pos].id,
+				cache_entry_at(cache, cache->slots[pos].id), now);
 		dns_answer_free(&answer);
 		return;
 	}
@@ -291,6 +317,29 @@ void cache_get_stats(const struct dns_cache *cache, struct cache_stats *out)
 {
 	*out = cache->stats;
 	out->bytes += sizeof(*cache) + cache->n_slots * sizeof(*cache->slots);
+}
+
+/* Walks the LRU list and the pages: for benchmarks, not the hot path. */
+void cache_get_memory(const struct dns_cache *cache, struct cache_memory *out)
+{
+	size_t blocks = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t id = cache->lru_head; id != CACHE_ID_NONE;
+	     id = cache_entry_at(cache, id)->lru_next)
+		blocks += cache_entry_measure(cache, id, out);
+	for (uint32_t i = 0; i < cache->n_pages; i++) {
+		const struct cache_page *page = &cache->pages[i];
+
+		if (page->base == NULL)
+			continue;
+		out->n_pages++;
+		out->pages += page->units != 0 ? CACHE_PAGE_SIZE
+					       : cache_block_size(cache, i << CACHE_OFFSET_BITS);
+	}
+	out->page_slack = out->pages - blocks;
+	out->page_table = cache->cap_pages * sizeof(*cache->pages);
+	out->index = cache->n_slots * sizeof(*cache->slots);
 }
 
 /* --- hashing ------------------------------------------------------------ */
@@ -391,7 +440,7 @@ static size_t cache_index_find(const struct dns_cache *cache, uint32_t tag, unsi
 		if (slot->id == CACHE_ID_NONE || ((pos - slot->tag) & mask) < distance)
 			return CACHE_NOT_FOUND;
 		if (slot->tag == tag &&
-		    cache_entry_has_key(cache_entry_at(cache, slot->id), channel, type, name, len))
+		    cache_entry_has_key(cache, slot->id, channel, type, name, len))
 			return pos;
 	}
 }
@@ -476,18 +525,18 @@ static void cache_insert(struct dns_cache *cache, uint32_t tag, uint32_t id, uin
 {
 	struct cache_entry *entry = cache_entry_at(cache, id);
 
-	/* Never full, so probes end. The ids allow fewer than 2^29 entries (2^32
-	 * units, 9 or more each): the index stays below 2^32 slots, where a
-	 * tag still holds the home's bits. */
+	/* Never full, so probes end. The ids allow fewer than 2^30 entries (2^32
+	 * units, 6 or more each: 24 + 22 octets at least): the index stays
+	 * below 2^32 slots, where a tag still holds the home's bits. */
 	if ((cache->stats.entries + 1) * CACHE_LOAD_DEN > cache->n_slots * CACHE_LOAD_NUM)
 		cache_index_grow(cache);
 	cache_index_insert(cache, (struct cache_slot){ .tag = tag, .id = id });
 	cache_lru_push_front(cache, id);
 	entry->used = (uint16_t)now;
-	entry->expires = cache_later(now, cache_ttl_of(&cache->limits, cache_entry_answer(entry)));
+	entry->expires = cache_later(now, cache_ttl_of(&cache->limits, cache_answer_at(cache, id)));
 	entry->stale_until = 0;
 	cache->stats.entries++;
-	cache->stats.bytes += cache_entry_size(entry);
+	cache->stats.bytes += cache_entry_size(cache, id);
 }
 
 /* Takes the entry in slot pos out of the index and the LRU, and frees it. */
@@ -498,7 +547,7 @@ static void cache_remove(struct dns_cache *cache, size_t pos)
 	cache_index_delete(cache, pos);
 	cache_lru_unlink(cache, id);
 	cache->stats.entries--;
-	cache->stats.bytes -= cache_entry_size(cache_entry_at(cache, id));
+	cache->stats.bytes -= cache_entry_size(cache, id);
 	cache_block_free(cache, id);
 }
 
@@ -523,89 +572,144 @@ static uint32_t cache_entry_new(struct dns_cache *cache, unsigned channel, enum 
 				const char *name, size_t len, const struct dns_answer *answer)
 {
 	size_t answer_size = dns_answer_size(answer);
-	uint32_t id = cache_block_alloc(cache, cache_answer_offset(len) + answer_size);
+	size_t head = dns_answer_head_size(answer);
+	size_t gap = cache_entry_offset(head) - head + offsetof(struct cache_entry, name) + len;
+	uint32_t id = cache_block_alloc(cache, answer_size + gap);
+	struct dns_answer *copy;
 	struct cache_entry *entry;
 
 	if (id == CACHE_ID_NONE)
 		return CACHE_ID_NONE;
-	entry = cache_entry_at(cache, id);
-	memset(entry, 0, sizeof(*entry));
-	entry->channel = channel;
+	copy = cache_answer_at(cache, id);
+	cache_move_answer(copy, answer, answer_size, gap);
+	entry = cache_entry_of(copy);
+	memset(entry, 0, offsetof(struct cache_entry, name));
+	entry->channel = (uint16_t)channel;
 	entry->type = (uint8_t)type;
 	entry->name_len = (uint8_t)len;
 	memcpy(entry->name, name, len);
-	entry->name[len] = '\0';
-	cache_move_answer(cache_entry_answer(entry), answer, answer_size);
 	return id;
+}
+
+/* The block of the entry: it starts with the answer. */
+static struct dns_answer *cache_answer_at(const struct dns_cache *cache, uint32_t id)
+{
+	char *base = cache->pages[id >> CACHE_OFFSET_BITS].base;
+
+	return (struct dns_answer *)(void *)(base + (size_t)(id & (CACHE_PAGE_UNITS - 1)) *
+							     CACHE_UNIT);
 }
 
 static struct cache_entry *cache_entry_at(const struct dns_cache *cache, uint32_t id)
 {
-	char *base = cache->pages[id >> CACHE_OFFSET_BITS].base;
-
-	return (struct cache_entry *)(void *)(base + (size_t)(id & (CACHE_PAGE_UNITS - 1)) *
-							     CACHE_UNIT);
+	return cache_entry_of(cache_answer_at(cache, id));
 }
 
-static bool cache_entry_has_key(const struct cache_entry *entry, unsigned channel,
+/* The cache's fields after an answer in the cache. */
+static struct cache_entry *cache_entry_of(const struct dns_answer *answer)
+{
+	/* the cache owns the block; the const is only the caller's view of it */
+	char *block = (char *)(uintptr_t)answer;
+
+	return (struct cache_entry *)(void *)(block +
+					      cache_entry_offset(dns_answer_head_size(answer)));
+}
+
+static bool cache_entry_has_key(const struct dns_cache *cache, uint32_t id, unsigned channel,
 				enum dns_type type, const char *name, size_t len)
 {
+	const struct cache_entry *entry = cache_entry_at(cache, id);
+
 	return entry->name_len == len && entry->type == type && entry->channel == channel &&
 	       memcmp(entry->name, name, len) == 0;
 }
 
-static struct dns_answer *cache_entry_answer(const struct cache_entry *entry)
+/* Where the cache's fields start: after the answer's records, aligned for them. */
+static size_t cache_entry_offset(size_t head_size)
 {
-	/* the cache owns the block; the const is only the caller's view of it */
-	char *block = (char *)(uintptr_t)entry;
+	size_t align = alignof(struct cache_entry);
 
-	return (struct dns_answer *)(void *)(block + cache_answer_offset(entry->name_len));
+	return (head_size + align - 1) & ~(align - 1);
 }
 
-/* Where the answer starts: after the name, aligned for the answer's header
- * (which suffices for its records: see the static assertion). */
-static size_t cache_answer_offset(size_t name_len)
+/* Octets of the entry: the answer, the padding, the cache's fields, the name. */
+static size_t cache_entry_size(const struct dns_cache *cache, uint32_t id)
 {
-	size_t align = alignof(struct dns_answer);
+	const struct dns_answer *answer = cache_answer_at(cache, id);
+	size_t head = dns_answer_head_size(answer);
 
-	return (offsetof(struct cache_entry, name) + name_len + 1 + align - 1) & ~(align - 1);
-}
-
-static size_t cache_entry_size(const struct cache_entry *entry)
-{
-	return cache_answer_offset(entry->name_len) + dns_answer_size(cache_entry_answer(entry));
+	return dns_answer_size(answer) + cache_entry_offset(head) - head +
+	       offsetof(struct cache_entry, name) + cache_entry_of(answer)->name_len;
 }
 
 /*
- * Copies an answer into an entry. dns.h makes an answer one block (the
- * header, the records, the strings) whose pointers point into itself, with
- * dns_answer_size() its length: a byte copy, with each of those pointers
- * shifted by the distance moved, is a complete and independent answer.
+ * Copies an answer into an entry, gap octets (the cache's fields and the
+ * name) between its records and its strings. dns.h makes an answer one
+ * block (the header, the records, the strings) whose pointers point into
+ * itself, with dns_answer_size() its length: a byte copy, with each of
+ * those pointers shifted by the distance its target moved, is a complete
+ * and independent answer.
  */
 static void cache_move_answer(struct dns_answer *to, const struct dns_answer *from,
-			      size_t size)
+			      size_t size, size_t gap)
 {
-	memcpy(to, from, size);
-	to->cname = cache_relocate(to->cname, from, size, to);
+	size_t head = dns_answer_head_size(from);
+
+	memcpy(to, from, head);
+	memcpy((char *)to + head + gap, (const char *)from + head, size - head);
+	to->cname = cache_relocate(to->cname, from, size, to, gap);
 	if (to->type != DNS_TYPE_MX) {
-		to->rr.addr = (struct mx_addr *)(uintptr_t)cache_relocate(to->rr.addr, from,
-									   size, to);
+		to->rr.addr = (struct mx_addr *)(void *)((char *)to + ((const char *)from->rr.addr -
+								       (const char *)from));
 		return;
 	}
-	to->rr.mx = (struct dns_mx *)(uintptr_t)cache_relocate(to->rr.mx, from, size, to);
+	to->rr.mx = (struct dns_mx *)(void *)((char *)to +
+					      ((const char *)from->rr.mx - (const char *)from));
 	for (size_t i = 0; i < to->n; i++)
-		to->rr.mx[i].host = cache_relocate(to->rr.mx[i].host, from, size, to);
+		to->rr.mx[i].host = cache_relocate(to->rr.mx[i].host, from, size, to, gap);
 }
 
-/* A pointer into from's block (its end included) moves into to's; others stay. */
-static const void *cache_relocate(const void *pointer, const struct dns_answer *from,
-				  size_t size, const struct dns_answer *to)
+/* A string in from's block (its end included) moves into to's, gap octets
+ * further on; others stay. */
+static const char *cache_relocate(const char *pointer, const struct dns_answer *from,
+				  size_t size, const struct dns_answer *to, size_t gap)
 {
 	uintptr_t p = (uintptr_t)pointer, base = (uintptr_t)from;
 
 	if (pointer == NULL || p < base || p - base > size)
 		return pointer;
-	return (const char *)to + (p - base);
+	return (const char *)to + (p - base) + gap;
+}
+
+/* Adds the entry's parts to *out; returns the size of its block. */
+static size_t cache_entry_measure(const struct dns_cache *cache, uint32_t id,
+				  struct cache_memory *out)
+{
+	const struct dns_answer *answer = cache_answer_at(cache, id);
+	bool is_mx = answer->type == DNS_TYPE_MX;
+	size_t size = dns_answer_size(answer), head = dns_answer_head_size(answer);
+	size_t records = answer->n * (is_mx ? sizeof(struct dns_mx) : sizeof(struct mx_addr));
+	size_t block = cache_block_size(cache, id);
+
+	out->entries++;
+	out->headers += offsetof(struct cache_entry, name);
+	out->names += cache_entry_of(answer)->name_len;
+	out->padding += cache_entry_offset(head) - sizeof(*answer) - records;
+	out->answer_headers += sizeof(*answer);
+	out->records += records;
+	out->strings += size - head;
+	out->rounding += block - cache_entry_size(cache, id);
+	return block;
+}
+
+/* The octets of the entry's block: its size class, or a large entry's own size. */
+static size_t cache_block_size(const struct dns_cache *cache, uint32_t id)
+{
+	const struct cache_page *page = &cache->pages[id >> CACHE_OFFSET_BITS];
+
+	if (page->units == 0)
+		return cache_entry_size(cache, id);
+	return (size_t)page->units * CACHE_UNIT;
 }
 
 /* --- lifetimes ------------------------------------------------------------- */
@@ -615,12 +719,13 @@ static const void *cache_relocate(const void *pointer, const struct dns_answer *
  * nor one that expired less than serve_stale ago: that one is served stale
  * for stale_retry seconds, then a miss again so the caller retries (RFC 8767).
  */
-static bool cache_keeps_old_answer(struct dns_cache *cache, struct cache_entry *entry,
-				   uint32_t now)
+static bool cache_keeps_old_answer(struct dns_cache *cache, uint32_t id, uint32_t now)
 {
 	const struct cache_limits *limits = &cache->limits;
+	const struct dns_answer *answer = cache_answer_at(cache, id);
+	struct cache_entry *entry = cache_entry_of(answer);
 
-	if (dns_status_is_temporary(cache_entry_answer(entry)->status))
+	if (dns_status_is_temporary(answer->status))
 		return false;
 	if (now < entry->expires)
 		return true;
@@ -628,6 +733,11 @@ static bool cache_keeps_old_answer(struct dns_cache *cache, struct cache_entry *
 		return false;
 	entry->stale_until = cache_later(now, limits->stale_retry);
 	return true;
+}
+
+uint32_t cache_answer_ttl(const struct dns_cache *cache, const struct dns_answer *answer)
+{
+	return cache_ttl_of(&cache->limits, answer);
 }
 
 /* Temporary failures live failure_ttl; answers their TTL within [min_ttl, max_ttl]. */
@@ -686,11 +796,10 @@ static void cache_lru_push_front(struct dns_cache *cache, uint32_t id)
 	cache->lru_head = id;
 }
 
-/* A lookup's move to the front, at most once a second per entry. */
-static void cache_lru_touch(struct dns_cache *cache, uint32_t id, uint32_t now)
+/* A lookup's move to the front, at most once a second per entry (id's). */
+static void cache_lru_touch(struct dns_cache *cache, uint32_t id, struct cache_entry *entry,
+			    uint32_t now)
 {
-	struct cache_entry *entry = cache_entry_at(cache, id);
-
 	if (entry->used == (uint16_t)now)
 		return;
 	entry->used = (uint16_t)now;

@@ -20,6 +20,23 @@
  * socketmap decision (router_decide) for the same recipient follows it
  * (hop_memory.c says why and for how long).
  *
+ * Prefetch (as Unbound's): a decision served from the cache notes every
+ * fresh answer it used that is in the last tenth of its TTL (at least the
+ * last second), and once it is done, without waiting, asks those questions
+ * again in the background; the answer replaces the entry, so a domain
+ * asked at least once per tenth of its TTL never waits for DNS. At most
+ * one query per question is in flight (none is started while the resolver
+ * is already asking it). Negative answers (NXDOMAIN, NODATA) are refreshed
+ * like positive ones; stale answers and cached temporary failures are not
+ * (their retry schedule is serve-stale's), nor an answer whose whole TTL
+ * is a second (it would be asked again on every use). A refresh that
+ * fails is dropped: the entry expires as it would have, and the decision
+ * that then misses asks for itself, under the serve-stale rules. A route
+ * kept in the route memo (route_memo.c) is served only until a tenth of
+ * its least TTL left (at least a second) remains, counted on the cache's
+ * whole-second clock, so the full decision after it finds that answer due
+ * with at least a whole second left for the refresh.
+ *
  * Reload: the policy, the identity built from it and the resolver form a
  * "generation". A decision holds a reference on the generation it started
  * with and finishes on it; the resolver is shared between generations
@@ -53,6 +70,7 @@
 
 #define PASSES_MAX 12		/* a cold CNAME'd MX route needs 4 */
 #define STALE_RETRY 30		/* RFC 8767 section 4 */
+#define PREFETCH_SHARE 10	/* refresh in the last tenth of the TTL */
 
 /* One resolver, shared by the generations whose DNS settings are equal. */
 struct router_dns {
@@ -74,6 +92,18 @@ struct question {
 	char name[MX_NAME_BUF];
 };
 
+/* Questions, each once: a pass's misses, or the answers due for a refresh. */
+struct question_list {
+	struct question *q;
+	size_t n, cap;
+};
+
+/* A refresh in flight: holds its generation, so its resolver, alive. */
+struct prefetch {
+	struct router *router;
+	struct router_gen *gen;
+};
+
 /* An answer a decision received: read when the cache no longer has it. */
 struct fetched {
 	unsigned channel;
@@ -88,8 +118,9 @@ struct lookup_ctx {
 	uint64_t now_ms;
 	const struct fetched *fetched;
 	size_t n_fetched;
-	struct question *misses;
-	size_t n_misses, cap_misses;
+	struct question_list misses;
+	struct question_list due;	/* fresh answers used close to their expiry */
+	uint32_t due_within;		/* no answer with more ttl_left is due */
 };
 
 /* A recipient whose route waits for DNS answers (each pass is a route_decide()). */
@@ -106,8 +137,7 @@ struct waiting_route {
 	unsigned passes;
 	unsigned outstanding;		/* answers of this pass still to come */
 	bool answered;			/* told "stopping": freed once the answers are in */
-	struct question *questions;	/* asked in this pass */
-	size_t n_questions, cap_questions;
+	struct question_list questions;	/* asked in this pass */
 	struct fetched *fetched;
 	size_t n_fetched, cap_fetched;
 	char tail[];
@@ -170,8 +200,13 @@ static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const
 			  struct dns_lookup_result *out);
 static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
 			 const char *name, struct dns_lookup_result *out);
-static void lookup_record_miss(struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
-			       const char *name);
+static bool prefetch_due(const struct dns_cache *cache, const struct dns_lookup_result *got);
+static void question_list_add(struct question_list *list, unsigned channel, enum dns_type type,
+			      const char *name);
+static void router_prefetch(struct router *router, struct router_gen *gen,
+			    struct question_list *due);
+static void prefetch_on_answer(void *arg, unsigned channel, enum dns_type type,
+			       const char *name, const struct dns_answer *answer);
 static struct route *router_borrow_route(struct router *router);
 static void router_return_route(struct router *router, struct route *route);
 static void router_count(struct router *router, const struct route *route);
@@ -452,11 +487,17 @@ static void router_decide_into(struct router *router, const char *recipient,
 	} else if (router_run_engine(router, gen, recipient, self_extra, &ctx, route) ==
 		   ROUTE_DONE) {
 		decided = true;
+		/* On the cache's clock (whole seconds): the memo then ends
+		 * exactly where an answer's last tenth begins, so the full
+		 * decision that follows still has that tenth to prefetch in. */
 		if (parsed)
-			route_memo_put(router->memo, rcpt.domain, self_extra, route, now_ms);
+			route_memo_put(router->memo, rcpt.domain, self_extra, route,
+				       now_ms - now_ms % 1000u);
 	}
 	if (decided || router->stopping) {
-		free(ctx.misses);
+		free(ctx.misses.q);
+		if (ctx.due.n > 0)
+			gen->refs++;	/* done() may reload; the refreshes ask gen's resolver */
 		if (decided)
 			router_agree_order(router, recipient, remember, route);
 		else
@@ -465,8 +506,13 @@ static void router_decide_into(struct router *router, const char *recipient,
 		done(arg, route);
 		if (out == NULL)
 			router_return_route(router, route);
+		if (ctx.due.n > 0) {
+			router_prefetch(router, gen, &ctx.due);
+			gen_unref(router, &gen);
+		}
 		return;
 	}
+	free(ctx.due.q);
 	if (out == NULL)
 		router_return_route(router, route);
 	d = waiting_new(router, gen, recipient, self_extra, remember, out, done, arg);
@@ -511,7 +557,11 @@ static enum route_status router_run_engine(struct router *router, struct router_
 	 * from the new servers, nor leave its own in their cache. */
 	ctx->cache = gen->dns == router->current->dns ? router->cache : NULL;
 	ctx->now_ms = evloop_now_ms(router->loop);
-	ctx->n_misses = 0;
+	ctx->misses.n = 0;
+	ctx->due.n = 0;
+	ctx->due_within = gen->policy->dns.max_ttl / PREFETCH_SHARE > 1
+				  ? gen->policy->dns.max_ttl / PREFETCH_SHARE
+				  : 1;
 	return route_decide(&in, route);
 }
 
@@ -520,13 +570,29 @@ static bool router_lookup(void *arg, unsigned channel, enum dns_type type, const
 {
 	struct lookup_ctx *ctx = arg;
 
-	if (ctx->cache != NULL &&
-	    cache_get(ctx->cache, channel, type, name, ctx->now_ms, out) != CACHE_LOOKUP_MISS)
-		return true;
+	if (ctx->cache != NULL) {
+		enum cache_lookup got = cache_get(ctx->cache, channel, type, name, ctx->now_ms, out);
+
+		if (got == CACHE_LOOKUP_HIT && out->ttl_left <= ctx->due_within &&
+		    prefetch_due(ctx->cache, out))
+			question_list_add(&ctx->due, channel, type, name);
+		if (got != CACHE_LOOKUP_MISS)
+			return true;
+	}
 	if (fetched_find(ctx, channel, type, name, out))
 		return true;
-	lookup_record_miss(ctx, channel, type, name);
+	question_list_add(&ctx->misses, channel, type, name);
 	return false;
+}
+
+/* A fresh answer in the last tenth of its TTL (at least its last second). */
+static bool prefetch_due(const struct dns_cache *cache, const struct dns_lookup_result *got)
+{
+	uint32_t full = cache_answer_ttl(cache, got->answer), window;
+
+	window = full / PREFETCH_SHARE > 1 ? full / PREFETCH_SHARE : 1;
+	return got->ttl_left <= window && got->ttl_left < full &&
+	       !dns_status_is_temporary(got->answer->status);
 }
 
 static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
@@ -545,24 +611,66 @@ static bool fetched_find(const struct lookup_ctx *ctx, unsigned channel, enum dn
 	return false;
 }
 
-static void lookup_record_miss(struct lookup_ctx *ctx, unsigned channel, enum dns_type type,
-			       const char *name)
+static void question_list_add(struct question_list *list, unsigned channel, enum dns_type type,
+			      const char *name)
 {
 	struct question *q;
 
-	for (size_t i = 0; i < ctx->n_misses; i++) {
-		q = &ctx->misses[i];
+	for (size_t i = 0; i < list->n; i++) {
+		q = &list->q[i];
 		if (q->channel == channel && q->type == type && strcmp(q->name, name) == 0)
 			return;
 	}
-	if (ctx->n_misses == ctx->cap_misses) {
-		ctx->cap_misses = ctx->cap_misses ? 2 * ctx->cap_misses : 8;
-		ctx->misses = xreallocarray(ctx->misses, ctx->cap_misses, sizeof(*ctx->misses));
+	if (list->n == list->cap) {
+		list->cap = list->cap ? 2 * list->cap : 8;
+		list->q = xreallocarray(list->q, list->cap, sizeof(*list->q));
 	}
-	q = &ctx->misses[ctx->n_misses++];
+	q = &list->q[list->n++];
 	q->channel = channel;
 	q->type = type;
 	snprintf(q->name, sizeof(q->name), "%s", name);
+}
+
+/* ---- prefetch: refreshing answers close to their expiry ---- */
+
+/* After a decision is done: asks again what it found close to expiry;
+ * frees the list. */
+static void router_prefetch(struct router *router, struct router_gen *gen,
+			    struct question_list *due)
+{
+	struct resolver *resolver = gen->dns->resolver;
+	bool asking = !router->closing && !router->stopping && gen->dns == router->current->dns;
+
+	for (size_t i = 0; asking && i < due->n; i++) {
+		const struct question *q = &due->q[i];
+		struct prefetch *p;
+
+		if (resolver_asking(resolver, q->channel, q->type, q->name))
+			continue;
+		p = xmalloc(sizeof(*p));
+		p->router = router;
+		p->gen = gen;
+		gen->refs++;
+		router->stats.prefetches++;
+		resolver_query(resolver, q->channel, q->type, q->name, prefetch_on_answer, p);
+	}
+	free(due->q);
+	*due = (struct question_list){ 0 };
+}
+
+/* A real answer replaces the entry; a temporary failure is dropped. */
+static void prefetch_on_answer(void *arg, unsigned channel, enum dns_type type,
+			       const char *name, const struct dns_answer *answer)
+{
+	struct prefetch *p = arg;
+	struct router *router = p->router;
+
+	if (!dns_status_is_temporary(answer->status) && !router->closing &&
+	    p->gen->dns == router->current->dns)
+		cache_put(router->cache, channel, type, name, dns_answer_copy(answer),
+			  evloop_now_ms(router->loop));
+	gen_unref(router, &p->gen);
+	free(p);
 }
 
 /* The scratch route, unless a done callback is deciding again inside one. */
@@ -641,19 +749,17 @@ static void waiting_ask(struct waiting_route *d, struct lookup_ctx *ctx)
 {
 	struct resolver *resolver = d->gen->dns->resolver;
 
-	free(d->questions);
+	free(d->questions.q);
 	d->questions = ctx->misses;
-	d->n_questions = ctx->n_misses;
-	d->cap_questions = ctx->cap_misses;
-	ctx->misses = NULL;
-	if (d->n_questions == 0) {
+	ctx->misses = (struct question_list){ 0 };
+	if (d->questions.n == 0) {
 		/* The engine is pending on nothing: a bug, not a DNS problem. */
 		waiting_give_up(d, "the route engine asked for nothing");
 		return;
 	}
-	d->outstanding = (unsigned)d->n_questions + 1;
-	for (size_t i = 0; i < d->n_questions; i++) {
-		const struct question *q = &d->questions[i];
+	d->outstanding = (unsigned)d->questions.n + 1;
+	for (size_t i = 0; i < d->questions.n; i++) {
+		const struct question *q = &d->questions.q[i];
 
 		resolver_query(resolver, q->channel, q->type, q->name, waiting_on_answer, d);
 	}
@@ -705,10 +811,16 @@ static void waiting_pass(struct waiting_route *d)
 	route = d->out != NULL ? d->out : router_borrow_route(router);
 	if (router_run_engine(router, d->gen, d->recipient, d->self_extra, &ctx, route) ==
 	    ROUTE_DONE) {
-		free(ctx.misses);
+		struct router_gen *gen = d->gen;
+
+		free(ctx.misses.q);
+		gen->refs++;	/* waiting_finish frees d */
 		waiting_finish(d, route, true);
+		router_prefetch(router, gen, &ctx.due);
+		gen_unref(router, &gen);
 		return;
 	}
+	free(ctx.due.q);
 	if (d->out == NULL)
 		router_return_route(router, route);
 	waiting_ask(d, &ctx);
@@ -766,7 +878,7 @@ static void waiting_free(struct waiting_route *d)
 	for (size_t i = 0; i < d->n_fetched; i++)
 		dns_answer_free(&d->fetched[i].answer);
 	free(d->fetched);
-	free(d->questions);
+	free(d->questions.q);
 	gen_unref(router, &d->gen);
 	free(d);
 }

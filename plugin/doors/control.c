@@ -718,6 +718,8 @@ static void stats_format_router(const struct router_stats *rs, struct text *t)
 
 	metric_single(t, "mxpath_cache_hits_total", "counter",
 		      "Decisions answered from the DNS cache alone.", rs->cache_hits);
+	metric_single(t, "mxpath_route_memo_hits_total", "counter",
+		      "Decisions answered from a route kept for their domain.", rs->memo_hits);
 	metric_single(t, "mxpath_cache_misses_total", "counter",
 		      "Decisions that had to ask DNS servers.", rs->cache_misses);
 	metric_single(t, "mxpath_cache_stale_total", "counter",
@@ -733,6 +735,9 @@ static void stats_format_router(const struct router_stats *rs, struct text *t)
 		      "Questions that joined a query already in flight.", rs->dns_coalesced);
 	metric_single(t, "mxpath_dns_failures_total", "counter",
 		      "Queries that failed: SERVFAIL, REFUSED, timeout, bad answer.", rs->dns_failures);
+	metric_single(t, "mxpath_dns_prefetches_total", "counter",
+		      "Background refreshes of cached answers used close to their expiry.",
+		      rs->prefetches);
 }
 
 /* Connections and errors, one series per door. */

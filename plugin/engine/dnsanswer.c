@@ -7,6 +7,7 @@
  * One malloc, one free, no pointer into foreign memory, and an exact byte
  * count for the cache's accounting. Parsing wire data is dnsmsg.c's job.
  */
+#include <assert.h>
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +15,18 @@
 
 #include "mxpath/base/common.h"
 #include "mxpath/engine/dns.h"
+
+/* The most records answer->n (8 bits) holds. */
+#define DNS_ANSWER_N_MAX 255u
+
+static_assert(DNS_MX_MAX <= DNS_ANSWER_N_MAX && DNS_ADDR_MAX <= DNS_ANSWER_N_MAX,
+	      "answer->n is too narrow for the caps");
+static_assert(sizeof(struct dns_answer) <= 24 || sizeof(void *) > 8,
+	      "struct dns_answer grew: the cache holds hundreds of thousands");
+/* dns_answer_head_size (dns.h) counts on the records right after the header. */
+static_assert(sizeof(struct dns_answer) % alignof(struct dns_mx) == 0 &&
+		      sizeof(struct dns_answer) % alignof(struct mx_addr) == 0,
+	      "records would not start right after the answer's header");
 
 struct answer_layout {
 	size_t records;		/* offset of the record array */
@@ -164,7 +177,7 @@ static void answer_plan(enum dns_type type, size_t n, const struct dns_mx *mx,
 	size_t total;
 
 	/* Callers cap at DNS_MX_MAX / DNS_ADDR_MAX; n must fit answer->n. */
-	if (n > UINT32_MAX || (n != 0 && n > SIZE_MAX / record_size))
+	if (n > DNS_ANSWER_N_MAX || (n != 0 && n > SIZE_MAX / record_size))
 		fatal("dns answer with %zu records is too large", n);
 	out->records = size_align(sizeof(struct dns_answer), answer_record_align(type));
 	out->strings = size_add(out->records, n * record_size);
@@ -194,7 +207,7 @@ static struct dns_answer *answer_build(enum dns_type type, enum dns_status statu
 	answer->type = type;
 	answer->status = status;
 	answer->ttl = ttl;
-	answer->n = (uint32_t)n;
+	answer->n = (unsigned)n;
 	cursor = base + layout.strings;
 	if (type == DNS_TYPE_MX) {
 		answer->rr.mx = (struct dns_mx *)(void *)(base + layout.records);

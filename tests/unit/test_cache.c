@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_cache.c - the DNS answer cache: hits, TTLs, negative and failed
- * answers, serve-stale, LRU eviction, flush and statistics
+ * answers, serve-stale, LRU eviction, flush, statistics and memory parts
  *
  * Time is a number the tests move by hand (milliseconds, of which the
  * cache keeps whole seconds). The last tests drive the cache with random
@@ -124,11 +124,13 @@ static void assert_answer_a(const struct dns_answer *answer, const char *text)
 	assert_int_equal(answer->rr.addr[0].u.v4.s_addr, expected.s_addr);
 }
 
+/* Inside the cache's block for the answer: its own octets, and between its
+ * records and its strings the cache's fields and the name (cache.c). */
 static bool points_into(const void *p, const struct dns_answer *answer)
 {
 	uintptr_t at = (uintptr_t)p, base = (uintptr_t)answer;
 
-	return at >= base && at - base < dns_answer_size(answer);
+	return at >= base && at - base < dns_answer_size(answer) + 32 + MX_NAME_MAX;
 }
 
 static void assert_lookup(struct dns_cache *cache, const char *name, uint64_t now,
@@ -610,6 +612,60 @@ static void test_name_longer_than_253_is_not_cached(void **state)
 	assert_lookup(cache, name, 0, CACHE_LOOKUP_HIT);
 }
 
+/* Channels are kept in 16 bits: a higher one is never cached. */
+static void test_channel_above_65535_is_not_cached(void **state)
+{
+	static const unsigned channels[] = { 65536, 65535 };
+	struct dns_cache *cache = *state;
+	struct dns_lookup_result out;
+
+	for (size_t i = 0; i < MX_ARRAY_LEN(channels); i++) {
+		struct cache_stats stats;
+
+		cache_put(cache, channels[i], DNS_TYPE_A, "mx.example.org",
+			  answer_a("192.0.2.1", 300), 0);
+		cache_get_stats(cache, &stats);
+		assert_int_equal(stats.entries, i);
+	}
+	assert_int_equal(cache_get(cache, 65536, DNS_TYPE_A, "mx.example.org", 0, &out),
+			 CACHE_LOOKUP_MISS);
+	assert_int_equal(cache_get(cache, 65535, DNS_TYPE_A, "mx.example.org", 0, &out),
+			 CACHE_LOOKUP_HIT);
+	assert_answer_a(out.answer, "192.0.2.1");
+}
+
+/* cache_get_memory's parts add up to the byte count and to the pages. */
+static void test_memory_parts_add_up(void **state)
+{
+	static const struct dns_mx mx[] = { { 10, "mx1.example.org" }, { 20, "mx2.example.org" } };
+	struct dns_cache *cache = *state;
+	struct cache_stats stats, empty;
+	struct cache_memory m;
+	size_t in_entries;
+
+	cache_get_stats(cache, &empty);
+	put(cache, "a.example.org", answer_a("192.0.2.1", 300), 0);
+	put(cache, "b.example.org", answer_status(DNS_NXDOMAIN, 300), 0);
+	cache_put(cache, 1, DNS_TYPE_MX, "example.org",
+		  dns_answer_new_mx(mx, 2, 300, "alias.example.org"), 0);
+	cache_get_stats(cache, &stats);
+	cache_get_memory(cache, &m);
+
+	assert_int_equal(m.entries, 3);
+	assert_int_equal(m.names, strlen("a.example.org") * 2 + strlen("example.org"));
+	assert_int_equal(m.answer_headers, 3 * sizeof(struct dns_answer));
+	assert_int_equal(m.records, sizeof(struct mx_addr) + 2 * sizeof(struct dns_mx));
+	assert_int_equal(m.strings, 2 * sizeof("mx1.example.org") + sizeof("alias.example.org"));
+	in_entries = m.headers + m.names + m.answer_headers + m.records + m.strings + m.padding;
+	assert_int_equal(in_entries, stats.bytes - empty.bytes);
+	assert_int_equal(m.pages, in_entries + m.rounding + m.page_slack);
+	assert_int_equal(m.n_pages, 3);	/* three size classes */
+	assert_true(m.index >= 64 * 8 && m.page_table > 0);
+	cache_flush(cache);
+	cache_get_memory(cache, &m);
+	assert_int_equal(m.entries + m.pages + m.n_pages, 0);
+}
+
 static void test_flush_empties_and_keeps_counters(void **state)
 {
 	struct dns_cache *cache = *state;
@@ -995,6 +1051,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_name_longer_than_253_is_not_cached, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_channel_above_65535_is_not_cached, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_memory_parts_add_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_empties_and_keeps_counters, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stats_count_bytes_of_entries_and_answers,

@@ -5,7 +5,8 @@
  * Runs the real router, resolver and cache against a tiny DNS server in a
  * thread of this process (UDP on 127.0.0.1, canned answers for one zone),
  * which can hold its answers back so a decision stays in flight while the
- * test reloads the policy or frees the router.
+ * test reloads the policy or frees the router, and can answer with a
+ * short TTL or SERVFAIL (prefetch).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -45,6 +46,8 @@ struct fake_dns {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	bool hold;			/* keep answers until released */
+	bool servfail;			/* answer SERVFAIL */
+	uint32_t ttl;			/* of the records (300 unless set) */
 	struct held held[HELD_MAX];
 	size_t n_held;
 	unsigned mx_queries, a_queries;
@@ -87,8 +90,8 @@ static size_t dns_read_question(const unsigned char *q, size_t len, char *name, 
 	return off + 5;
 }
 
-static size_t dns_put_rr(unsigned char *p, uint16_t type, const unsigned char *rdata,
-			 size_t rdlen)
+static size_t dns_put_rr(unsigned char *p, uint16_t type, uint32_t ttl,
+			 const unsigned char *rdata, size_t rdlen)
 {
 	size_t n = 0;
 
@@ -98,17 +101,18 @@ static size_t dns_put_rr(unsigned char *p, uint16_t type, const unsigned char *r
 	p[n++] = (unsigned char)type;
 	p[n++] = 0;
 	p[n++] = 1;	/* IN */
-	p[n++] = 0;
-	p[n++] = 0;
-	p[n++] = 0x01;
-	p[n++] = 0x2c;	/* TTL 300 */
+	p[n++] = (unsigned char)(ttl >> 24);
+	p[n++] = (unsigned char)(ttl >> 16);
+	p[n++] = (unsigned char)(ttl >> 8);
+	p[n++] = (unsigned char)ttl;
 	p[n++] = (unsigned char)(rdlen >> 8);
 	p[n++] = (unsigned char)rdlen;
 	memcpy(p + n, rdata, rdlen);
 	return n + rdlen;
 }
 
-/* example.test MX 10 mx1.example.test; mx1 A <mx1_address>; nothing else. */
+/* example.test MX 10 mx1.example.test; mx1 A <mx1_address>; nothing else
+ * (or SERVFAIL for everything). */
 static void fake_answer(struct fake_dns *dns, const struct held *h)
 {
 	unsigned char out[PACKET_MAX], rdata[300];
@@ -119,16 +123,19 @@ static void fake_answer(struct fake_dns *dns, const struct held *h)
 
 	memcpy(out, h->buf, end);
 	out[2] = 0x84;	/* QR, AA */
-	out[3] = 0x00;
+	out[3] = dns->servfail ? 0x02 : 0x00;
 	n = end;
-	if (strcmp(name, "example.test") == 0 && type == 15) {
+	if (dns->servfail) {
+		/* no records */
+	} else if (strcmp(name, "example.test") == 0 && type == 15) {
 		rdata[0] = 0;
 		rdata[1] = 10;
-		n += dns_put_rr(out + n, 15, rdata, 2 + dns_put_name(rdata + 2, "mx1.example.test"));
+		n += dns_put_rr(out + n, 15, dns->ttl, rdata,
+				2 + dns_put_name(rdata + 2, "mx1.example.test"));
 		ancount = 1;
 	} else if (strcmp(name, "mx1.example.test") == 0 && type == 1) {
 		inet_pton(AF_INET, dns->mx1_address, rdata);
-		n += dns_put_rr(out + n, 1, rdata, 4);
+		n += dns_put_rr(out + n, 1, dns->ttl, rdata, 4);
 		ancount = 1;
 	}
 	out[6] = 0;
@@ -191,6 +198,7 @@ static void fake_start(struct fake_dns *dns, const char *mx1_address)
 
 	memset(dns, 0, sizeof(*dns));
 	dns->mx1_address = mx1_address;
+	dns->ttl = 300;
 	pthread_mutex_init(&dns->lock, NULL);
 	dns->fd = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(dns->fd >= 0);
@@ -207,6 +215,14 @@ static void fake_stop(struct fake_dns *dns)
 	pthread_join(dns->thread, NULL);
 	close(dns->fd);
 	pthread_mutex_destroy(&dns->lock);
+}
+
+static void fake_set(struct fake_dns *dns, uint32_t ttl, bool servfail)
+{
+	pthread_mutex_lock(&dns->lock);
+	dns->ttl = ttl;
+	dns->servfail = servfail;
+	pthread_mutex_unlock(&dns->lock);
 }
 
 static unsigned fake_mx_queries(struct fake_dns *dns)
@@ -325,6 +341,28 @@ static void decide_and_wait(struct bench *b, const char *rcpt, struct outcome *o
 	router_decide(b->router, rcpt, NULL, on_done, o);
 	if (o->calls == 0)
 		run_for(b->loop, 3000);
+}
+
+/* Runs the loop into the next second of the clock (the cache's unit), ms past its start. */
+static void run_into_next_second(struct evloop *loop, uint64_t ms)
+{
+	run_for(loop, 1000 - clock_now_ms() % 1000 + ms);
+}
+
+/*
+ * example.test and mx1 with TTL 2 s, decided cold just after a second
+ * starts (second s0): both answers are fresh until s0 + 2, and in the
+ * last tenth of their TTL (at least the last second) from s0 + 1 on.
+ */
+static void decide_cold_with_ttl_2(struct bench *b)
+{
+	struct outcome cold = { 0 };
+
+	fake_set(&b->dns[0], 2, false);
+	run_into_next_second(b->loop, 20);
+	decide_and_wait(b, "user@example.test", &cold);
+	assert_int_equal(cold.cache, CACHE_MISS);
+	run_into_next_second(b->loop, 20);	/* s0 + 1: ttl_left 1 of 2 */
 }
 
 /* ---- tests ---- */
@@ -528,6 +566,96 @@ static void test_pending_counts_decisions_waiting_for_dns(void **state)
 	assert_int_equal(stats.pending, 0);
 }
 
+static void test_hot_answers_are_refreshed_before_they_expire(void **state)
+{
+	struct bench *b = *state;
+	struct outcome first = { 0 }, second = { 0 }, later = { 0 };
+	struct router_stats stats;
+	uint64_t started;
+
+	decide_cold_with_ttl_2(b);
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.prefetches, 0);
+
+	router_decide(b->router, "user@example.test", NULL, on_done, &first);
+	assert_int_equal(first.calls, 1);		/* did not wait */
+	assert_int_equal(first.cache, CACHE_HIT);
+	router_get_stats(b->router, &stats);
+	started = stats.prefetches;
+	assert_int_equal(started, 2);			/* the MX and mx1's A */
+	router_decide(b->router, "user@example.test", NULL, on_done, &second);
+	assert_int_equal(second.calls, 1);
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.prefetches, started);	/* one refresh in flight per question */
+
+	run_into_next_second(b->loop, 20);		/* s0 + 2: the first answers expired */
+	assert_int_equal(fake_mx_queries(&b->dns[0]), 2);
+	router_decide(b->router, "user@example.test", NULL, on_done, &later);
+	assert_int_equal(later.calls, 1);		/* the refreshed answers */
+	assert_int_equal(later.cache, CACHE_HIT);
+	assert_string_equal(later.address, "192.0.2.1");
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.cache_misses, 1);	/* only the cold decision waited */
+}
+
+/* A refresh that fails changes nothing: the entry expires when it would
+ * have, and the next decision asks for itself (then serves it stale). */
+static void test_failed_refresh_is_dropped(void **state)
+{
+	struct bench *b = *state;
+	struct outcome warm = { 0 }, expired = { 0 };
+	struct router_stats stats;
+
+	decide_cold_with_ttl_2(b);
+	fake_hold(&b->dns[0]);
+	run_for(b->loop, 600);				/* s0 + 1.6 */
+	router_decide(b->router, "user@example.test", NULL, on_done, &warm);
+	assert_int_equal(warm.calls, 1);
+	run_for(b->loop, 700);		/* the refresh timed out (500 ms) after s0 + 2 */
+	fake_set(&b->dns[0], 2, true);
+	fake_release(&b->dns[0]);
+
+	expired.loop = b->loop;
+	expired.stop_loop = true;
+	router_decide(b->router, "user@example.test", NULL, on_done, &expired);
+	assert_int_equal(expired.calls, 0);		/* a miss: it asks */
+	run_for(b->loop, 2000);
+	assert_int_equal(expired.calls, 1);
+	assert_int_equal(expired.cache, CACHE_STALE);
+	assert_int_equal(fake_mx_queries(&b->dns[0]), 3);	/* cold, refresh, this one */
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.prefetches, 2);
+}
+
+/*
+ * A memoised route ends where its earliest answer's last tenth begins on
+ * the cache's clock (a second boundary), not a TTL after a mid-second put:
+ * the full decision after it must still find the answer due for a refresh
+ * with the whole tenth (here the last second) left.
+ */
+static void test_memo_ends_where_the_prefetch_window_begins(void **state)
+{
+	struct bench *b = *state;
+	struct outcome cold = { 0 }, memoised = { 0 }, in_window = { 0 };
+	struct router_stats stats;
+
+	fake_set(&b->dns[0], 2, false);
+	run_into_next_second(b->loop, 20);		/* s0 */
+	decide_and_wait(b, "user@example.test", &cold);
+	run_for(b->loop, 850);				/* s0 + 0.87: ttl_left 2 of 2 */
+	router_decide(b->router, "user@example.test", NULL, on_done, &memoised);
+	assert_int_equal(memoised.calls, 1);
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.prefetches, 0);
+
+	run_into_next_second(b->loop, 250);		/* s0 + 1.25: the last second */
+	router_decide(b->router, "user@example.test", NULL, on_done, &in_window);
+	assert_int_equal(in_window.calls, 1);
+	assert_int_equal(in_window.cache, CACHE_HIT);
+	router_get_stats(b->router, &stats);
+	assert_int_equal(stats.prefetches, 2);		/* the MX and mx1's A */
+}
+
 static void test_decisions_without_dns_need_no_loop(void **state)
 {
 	struct bench *b = *state;
@@ -565,6 +693,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_counts_decisions_waiting_for_dns,
 						bench_setup, bench_teardown),
 		cmocka_unit_test_setup_teardown(test_decisions_without_dns_need_no_loop,
+						bench_setup, bench_teardown),
+		cmocka_unit_test_setup_teardown(test_hot_answers_are_refreshed_before_they_expire,
+						bench_setup, bench_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_refresh_is_dropped, bench_setup,
+						bench_teardown),
+		cmocka_unit_test_setup_teardown(test_memo_ends_where_the_prefetch_window_begins,
 						bench_setup, bench_teardown),
 	};
 

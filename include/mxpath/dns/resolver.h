@@ -12,6 +12,7 @@
 #ifndef MXPATH_RESOLVER_H
 #define MXPATH_RESOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,9 @@ struct resolver *resolver_new(struct evloop *loop, const struct policy *policy, 
 void resolver_free(struct resolver **resolver);	/* cancels queries: done() gets DNS_TIMEOUT */
 void resolver_query(struct resolver *resolver, unsigned channel, enum dns_type type,
 		    const char *name, resolver_done_fn done, void *arg);
+/* True while a query for (channel, type, name) is in flight. */
+bool resolver_asking(const struct resolver *resolver, unsigned channel, enum dns_type type,
+		     const char *name);
 void resolver_get_stats(const struct resolver *resolver, struct resolver_stats *out);
 
 #endif

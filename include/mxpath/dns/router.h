@@ -5,7 +5,9 @@
  * Runs route_decide() against the cache; when it is PENDING, asks the
  * resolver every missing question at once, puts the answers in the cache
  * and decides again (a cold MX route costs two round trips). Randomness is
- * drawn after the cache, so every decision is shuffled afresh.
+ * drawn after the cache, so every decision is shuffled afresh. A cached
+ * answer used in the last tenth of its TTL is refreshed in the background
+ * (prefetch), so a domain in steady use never waits for DNS.
  *
  * router_decide() is for the event-loop thread; router_decide_wait() is
  * for any other thread (milter sessions): it posts the work to the loop
@@ -34,6 +36,7 @@ struct router_stats {
 	uint64_t memo_hits;		/* decided from a kept route (route_memo.c) */
 	uint64_t cache_hits, cache_misses, cache_stale;	/* per decision */
 	uint64_t dns_queries, dns_coalesced, dns_failures;
+	uint64_t prefetches;		/* background refreshes started */
 	size_t cache_entries, cache_bytes;
 	unsigned pending;		/* decisions in flight (waiting for DNS) */
 };

@@ -41,23 +41,23 @@ struct dns_mx {
 };
 
 /* One allocation: the header, the record array and the strings. The
- * fields are ordered to keep the header at 40 bytes: the cache holds
- * hundreds of thousands of these. */
+ * header is 24 octets (pointers first, the small fields packed after the
+ * TTL): the cache holds hundreds of thousands of these. */
 struct dns_answer {
-	enum dns_type type;
-	enum dns_status status;
-	uint32_t ttl;		/* positive: min TTL of the records and the CNAME
-				 * chain; negative: min(SOA TTL, SOA minimum) */
-	uint32_t n;		/* records in rr, at most DNS_MX_MAX / DNS_ADDR_MAX */
-	bool cname_pending;	/* the chain ends in a CNAME whose target records
-				 * were not in the answer: ask again for cname */
-	bool truncated;		/* more records than the caps; the best were kept */
-	bool authenticated;	/* the server set AD: DNSSEC-validated (RFC 4035 3.2.3) */
 	const char *cname;	/* final target if the name is an alias, else NULL */
 	union {
 		struct dns_mx *mx;
 		struct mx_addr *addr;
 	} rr;
+	uint32_t ttl;		/* positive: min TTL of the records and the CNAME
+				 * chain; negative: min(SOA TTL, SOA minimum) */
+	enum dns_type type : 8;
+	enum dns_status status : 8;
+	unsigned n : 8;		/* records in rr, at most DNS_MX_MAX / DNS_ADDR_MAX */
+	bool cname_pending : 1;	/* the chain ends in a CNAME whose target records
+				 * were not in the answer: ask again for cname */
+	bool truncated : 1;	/* more records than the caps; the best were kept */
+	bool authenticated : 1;	/* the server set AD: DNSSEC-validated (RFC 4035 3.2.3) */
 };
 
 /*
@@ -86,6 +86,16 @@ struct dns_answer *dns_answer_copy(const struct dns_answer *answer);
 void dns_answer_free(struct dns_answer **answer);
 /* Bytes owned by the answer (for the cache's memory accounting). */
 size_t dns_answer_size(const struct dns_answer *answer);
+/* Bytes of its header and record array, which come first (the records right
+ * after the header: dnsanswer.c asserts it); the strings follow. Inline: the
+ * cache finds its own fields of an entry with it on every lookup. */
+static inline size_t dns_answer_head_size(const struct dns_answer *answer)
+{
+	size_t record = answer->type == DNS_TYPE_MX ? sizeof(struct dns_mx)
+						    : sizeof(struct mx_addr);
+
+	return sizeof(struct dns_answer) + answer->n * record;
+}
 
 /*
  * Parses a raw DNS response to the question (qname, type): checks the
