@@ -75,6 +75,7 @@ bench_cleanup() {
 	trap '' INT TERM
 	bench_mta_stop
 	mta_stop_pid "$NULL_MILTER_PID" null_milter
+	mta_stop_pid "${NULL_MAP_PID:-}" null_socketmap
 	sinks_stop_all
 	mta_resolver_stop
 	mxpathd_cleanup
@@ -90,9 +91,10 @@ bench_init() {
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT TERM
 	case $BUILD in
-	/*) null_milter=$BUILD/bench/null_milter ;;
-	*) null_milter=$MXPATH_ROOT/$BUILD/bench/null_milter ;;
+	/*) BENCH_BIN=$BUILD/bench ;;
+	*) BENCH_BIN=$MXPATH_ROOT/$BUILD/bench ;;
 	esac
+	null_milter=$BENCH_BIN/null_milter
 	[ -x "$null_milter" ] || die "$null_milter is not built"
 	mta_require smtp-source smtp-sink
 

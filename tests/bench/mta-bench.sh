@@ -20,6 +20,11 @@
 #   routing row  no milter, and transport_maps =
 #                  lmdb      lmdb: table with the very route mxpathd gives  A
 #                  mxpathd   socketmap: on mxpathd                         B
+#   routing-null row (information, not in make bench's default rows)
+#                  lmdb      as above                                       A
+#                  nullmap   socketmap: on null_socketmap answering the     B
+#                            same route at once: what a socketmap round
+#                            trip costs Postfix, whoever answers
 #
 # Each milter configuration has its own smtpd port; the routing ones are
 # switched before every run with a Postfix reload (trivial-rewrite reads
@@ -32,7 +37,7 @@
 # a cache: 1992 for 1000 messages), the others must leave it alone.
 #
 # usage: mta-bench.sh PAIRS MESSAGES [ROWS]
-#        ROWS: "milter routing" (default), and/or routing-proxy
+#        ROWS: "milter routing" (default), and/or routing-proxy, routing-null
 # prints: result row=R config=C pair=N msgs=M seconds=S rate=R decisions=D
 #         lookups=L conns=K cpu_ms=C   (mxpathd's counts during the run)
 #         null_cpu_ms=C   (null_milter's CPU time during the run)
@@ -100,6 +105,7 @@ routing_switch() {
 	lmdb) pf_conf "transport_maps = lmdb:$T/pf/etc/transport" ;;
 	mxpathd) pf_conf "transport_maps = socketmap:unix:$SOCKETMAP:transport" ;;
 	mxpathd-proxy) pf_conf "transport_maps = proxy:socketmap:unix:$SOCKETMAP:transport" ;;
+	nullmap) pf_conf "transport_maps = socketmap:unix:$T/nullmap.sock:transport" ;;
 	esac
 	pf_reload
 	sleep 1
@@ -108,6 +114,16 @@ routing_switch() {
 
 if [[ " $ROWS " == *" routing "* ]]; then
 	bench_pairs routing lmdb mxpathd routing_switch bench_plain_port 1.9
+fi
+if [[ " $ROWS " == *" routing-null "* ]]; then
+	# umask 0: trivial-rewrite runs as postfix and must be able to connect.
+	(umask 0 && exec "$BENCH_BIN/null_socketmap" "$T/nullmap.sock" "OK $ROUTE") \
+		> "$T/nullmap.log" 2>&1 &
+	NULL_MAP_PID=$!
+	mta_poll 10 test -S "$T/nullmap.sock" || die "null_socketmap did not start"
+	[ "$(mta_socketmap_query "$T/nullmap.sock" transport "u@$DOMAIN")" = "OK $ROUTE" ] ||
+		die "null_socketmap does not answer the route"
+	bench_pairs routing-null lmdb nullmap routing_switch bench_plain_port
 fi
 if [[ " $ROWS " == *" routing-proxy "* ]]; then
 	bench_pairs routing-proxy lmdb mxpathd-proxy routing_switch bench_plain_port 1.9

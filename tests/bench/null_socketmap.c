@@ -3,12 +3,15 @@
  * null_socketmap.c - a do-nothing socketmap server: the baseline that
  * bench_socketmap.py measures mxpathd against
  *
- * Answers every request "OK smtp:[127.0.0.1]" without looking at it: one
- * thread, epoll, the project's netstring codec. What is left of a
- * socketmap lookup once the routing is taken away (framing, syscalls,
+ * Answers every request "OK smtp:[127.0.0.1]" (or ANSWER) without looking
+ * at it: one thread, epoll, the project's netstring codec. What is left of
+ * a socketmap lookup once the routing is taken away (framing, syscalls,
  * scheduling). Runs until killed.
  *
- *   null_socketmap PATH        listen on the unix socket PATH
+ *   null_socketmap PATH [ANSWER]   listen on the unix socket PATH
+ *
+ * mta-bench.sh gives it the route mxpathd gives, so that Postfix can be
+ * measured with a socketmap that costs nothing to answer.
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,7 +26,7 @@
 #include "mxpath/base/common.h"
 #include "mxpath/doors/netstring.h"
 
-#define ANSWER "OK smtp:[127.0.0.1]"
+#define DEFAULT_ANSWER "OK smtp:[127.0.0.1]"
 #define EVENTS_MAX 64
 
 struct client {
@@ -33,6 +36,8 @@ struct client {
 	struct netstring_out out;
 };
 
+static const char *answer = DEFAULT_ANSWER;
+static size_t answer_len = sizeof(DEFAULT_ANSWER) - 1;
 static struct client *clients;
 static size_t n_clients;
 
@@ -48,8 +53,12 @@ int main(int argc, char **argv)
 	struct epoll_event ev = { .events = EPOLLIN }, events[EVENTS_MAX];
 	int lfd, epfd, n, i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: null_socketmap PATH\n");
+	if (argc == 3) {
+		answer = argv[2];
+		answer_len = strlen(answer);
+	}
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: null_socketmap PATH [ANSWER]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -148,7 +157,7 @@ static int client_answer(int fd, struct client *c)
 
 	(void)fd;
 	while ((status = netstring_in_next(&c->in, &payload, &len, &why)) == NETSTRING_OK) {
-		if (netstring_out_put(&c->out, ANSWER, sizeof(ANSWER) - 1) < 0)
+		if (netstring_out_put(&c->out, answer, answer_len) < 0)
 			return -1;
 	}
 	return status == NETSTRING_ERROR ? -1 : 0;

@@ -14,8 +14,8 @@ ERR=$(mktemp /tmp/mxpath-bench-smoke.XXXXXX)
 trap 'rm -f "$OUT" "$ERR"' EXIT
 
 ROWS=("engine" "cold DNS" "coalescing" "socketmap x1" "socketmap x8" "socketmap x64"
-	"milter" "Postfix routing" "sendmail milter" "sendmail routing" "memory" "scale"
-	"scale, all" "prefetch" "cold 1k")
+	"milter" "Postfix routing" "Postfix routing, null map" "sendmail milter"
+	"sendmail routing" "memory" "scale" "scale, all" "prefetch" "cold 1k")
 
 start=$(date +%s)
 BUILD=$BUILD "$MXPATH_ROOT/tests/bench/run-bench" --smoke > "$OUT" 2> "$ERR"
