@@ -126,6 +126,8 @@ static uint32_t mx_find_self_by_name(struct route_pass *d);
 static uint32_t mx_find_self_by_address(struct route_pass *d, uint32_t below);
 static void mx_prune_self(struct route_pass *d, uint32_t cut);
 static void mx_shuffle_groups(struct route_pass *d);
+static uint32_t random_below(route_random_fn random, void *random_ctx, uint32_t bound);
+static void swap_bytes(unsigned char *a, unsigned char *b, size_t size);
 static void mx_order_and_emit(struct route_pass *d);
 static void mx_emit_hops(struct route_pass *d);
 
@@ -811,7 +813,7 @@ static void mx_prune_self(struct route_pass *d, uint32_t cut)
 	d->n_cands = kept;
 }
 
-/* Fisher-Yates inside each run of equal preference, never across runs. */
+/* Each run of equal preference shuffled on its own, never across runs. */
 static void mx_shuffle_groups(struct route_pass *d)
 {
 	size_t start = 0;
@@ -823,24 +825,27 @@ static void mx_shuffle_groups(struct route_pass *d)
 
 		while (end < d->n_cands && d->cands[end].pref == d->cands[start].pref)
 			end++;
-		for (size_t i = end - 1; i > start; i--) {
-			size_t j = start + route_random_below(d->in->random, d->in->random_ctx,
-								 (uint32_t)(i - start + 1));
-			struct candidate tmp;
-
-			if (j == i)
-				continue;
-			tmp = d->cands[i];
-			d->cands[i] = d->cands[j];
-			d->cands[j] = tmp;
-		}
+		route_shuffle(d->cands + start, end - start, sizeof(d->cands[0]), d->in->random,
+			      d->in->random_ctx);
 		start = end;
+	}
+}
+
+void route_shuffle(void *base, size_t n, size_t size, route_random_fn random, void *random_ctx)
+{
+	unsigned char *p = base;
+
+	for (size_t i = n > 0 ? n - 1 : 0; i > 0; i--) {
+		size_t j = random_below(random, random_ctx, (uint32_t)(i + 1));
+
+		if (j != i)
+			swap_bytes(p + i * size, p + j * size, size);
 	}
 }
 
 /* Uniform in [0, bound): draws below 2^32 mod bound are rejected, so the
  * remainder carries no bias. */
-uint32_t route_random_below(route_random_fn random, void *random_ctx, uint32_t bound)
+static uint32_t random_below(route_random_fn random, void *random_ctx, uint32_t bound)
 {
 	uint32_t threshold = (uint32_t)(-bound) % bound;
 	uint32_t r;
@@ -849,6 +854,22 @@ uint32_t route_random_below(route_random_fn random, void *random_ctx, uint32_t b
 		r = random(random_ctx);
 	} while (r < threshold);
 	return r % bound;
+}
+
+static void swap_bytes(unsigned char *a, unsigned char *b, size_t size)
+{
+	unsigned char tmp[64];
+
+	while (size > 0) {
+		size_t n = size < sizeof(tmp) ? size : sizeof(tmp);
+
+		memcpy(tmp, a, n);
+		memcpy(a, b, n);
+		memcpy(b, tmp, n);
+		a += n;
+		b += n;
+		size -= n;
+	}
 }
 
 /*

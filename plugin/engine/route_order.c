@@ -61,17 +61,8 @@ void route_order_shuffle(struct route *route, route_random_fn random, void *rand
 	unsigned start = 0, end;
 
 	while ((end = run_end(route, start)) > start) {
-		/* Fisher-Yates, as the engine shuffles its candidates. */
-		for (unsigned i = end - 1; i > start; i--) {
-			unsigned j = start + route_random_below(random, random_ctx, i - start + 1);
-			struct hop tmp;
-
-			if (j == i)
-				continue;
-			tmp = route->hops[i];
-			route->hops[i] = route->hops[j];
-			route->hops[j] = tmp;
-		}
+		route_shuffle(route->hops + start, end - start, sizeof(route->hops[0]), random,
+			      random_ctx);
 		start = end;
 	}
 	route->shuffle_pending = false;

@@ -145,8 +145,9 @@ enum route_status { ROUTE_DONE, ROUTE_PENDING };
 /* Decides; on ROUTE_PENDING *out is incomplete and must not be used. */
 enum route_status route_decide(const struct route_input *in, struct route *out);
 
-/* Uniform in [0, bound), bound > 0, from random's numbers (no modulo bias). */
-uint32_t route_random_below(route_random_fn random, void *random_ctx, uint32_t bound);
+/* Shuffles the n elements of size octets at base, uniformly (Fisher-Yates
+ * with random's numbers, no modulo bias). */
+void route_shuffle(void *base, size_t n, size_t size, route_random_fn random, void *random_ctx);
 
 /* reply's code and status, with the text from fmt (cut to ROUTE_TEXT_MAX). */
 void smtp_reply_set(struct smtp_reply *out, enum route_reply reply, const char *fmt, ...)
