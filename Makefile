@@ -70,7 +70,7 @@ DEPS_PKGS := gcc make pkg-config libmilter-dev libc-ares-dev libconfig-dev libcm
 	postfix nsd dnsutils python3 python3-dnslib miltertest swaks m4 iproute2 util-linux \
 	procps psmisc valgrind clang cppcheck clang-tidy jq debhelper dpkg-dev fakeroot rpm \
 	mandoc man-db systemd python3-prometheus-client postfix-lmdb curl bash-completion \
-	openssl unbound ldnsutils
+	openssl unbound ldnsutils gdb
 
 .PHONY: all deps check install clean lint tsan fuzz fuzz-long fuzz-build bench soak demo topology unit-sanitized
 # Keep the programs' objects: they are intermediates of the pattern rules.

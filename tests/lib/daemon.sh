@@ -142,6 +142,15 @@ mxpathd_reload() {
 	grep -E -- "$outcome" "$(mxpathd_dir "$name")/log" | tail -n 1 | grep -q 'reloaded /'
 }
 
+# What a daemon that would not stop was doing: its last log lines and
+# every thread's stack, so that a hang in CI can be read from the output.
+_mxpathd_postmortem() {
+	tail -n 20 "$(mxpathd_dir "$1")/log" | sed 's/^/#   log: /'
+	command -v gdb > /dev/null || { echo "#   (no gdb: no stacks)"; return 0; }
+	timeout 60 gdb -q -batch -p "$2" -ex 'thread apply all bt' 2>&1 |
+		grep -E '^(Thread|#)' | sed 's/^/#   /'
+}
+
 mxpathd_stop() {
 	local name=$1 sig=${2:-TERM} pid=${MXPATHD_PID[$1]:-} wait=${MXPATHD_WAIT[$1]:-100} i rc
 	[ -n "$pid" ] || return 0
@@ -152,6 +161,7 @@ mxpathd_stop() {
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		fail "mxpathd $name still running $((wait / 10)) s after SIG$sig; killed"
+		_mxpathd_postmortem "$name" "$pid"
 		kill -9 "$pid" 2>/dev/null
 	fi
 	wait "$pid" 2>/dev/null
