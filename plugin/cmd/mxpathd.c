@@ -62,6 +62,13 @@
 #define ERR_MAX CONFIG_ERROR_MAX
 #define STOP_GRACE_MS 2000	/* how long a stop waits for DNS answers in flight */
 #define STOP_POLL_MS 20
+/*
+ * libmilter's listener sees a stop within its 5 s poll. Past this its
+ * teardown is stuck: its pool controller destroys the pool's lock while
+ * the listener and the workers still take it, and now and then one of
+ * them never gets it back. Every session was answered by then.
+ */
+#define MILTER_STOP_MS 7000
 
 struct mxpathd {
 	char *config_path;		/* absolute: reloads happen after chdir("/") */
@@ -135,7 +142,7 @@ static void mxpathd_shutdown(struct mxpathd *d);
 static void mxpathd_close_listeners(struct mxpathd *d);
 static void mxpathd_drain(struct mxpathd *d);
 static void mxpathd_stop_milter(struct mxpathd *d);
-static void mxpathd_join_milter(struct mxpathd *d);
+static void mxpathd_join_milter(struct mxpathd *d, uint64_t deadline_ms);
 static void mxpathd_remove_files(struct mxpathd *d);
 static void mxpathd_free(struct mxpathd *d);
 static void mxpathd_log_started(const struct mxpathd *d);
@@ -712,6 +719,8 @@ static void loop_call_run(void *arg)
 
 static void mxpathd_shutdown(struct mxpathd *d)
 {
+	uint64_t milter_deadline = clock_now_ms() + MILTER_STOP_MS;
+
 	pthread_mutex_lock(&d->lock);
 	d->shutting_down = true;
 	pthread_mutex_unlock(&d->lock);
@@ -719,7 +728,7 @@ static void mxpathd_shutdown(struct mxpathd *d)
 	mxpathd_call_on_loop(d, doors_close, NULL);
 	mxpathd_close_listeners(d);
 	mxpathd_drain(d);
-	mxpathd_join_milter(d);
+	mxpathd_join_milter(d, milter_deadline);
 	if (d->loop_running) {
 		evloop_stop(d->loop);
 		pthread_join(d->loop_thread, NULL);
@@ -793,17 +802,46 @@ static void *milter_stopper_main(void *arg MX_UNUSED)
 	return NULL;
 }
 
-/* Its sessions were answered (router_stop_waiting); smfi_main() returns soon. */
-static void mxpathd_join_milter(struct mxpathd *d)
+/* True if THREAD ended by DEADLINE_MS (clock_now_ms); detached if not. */
+static bool thread_join_by(pthread_t thread, uint64_t deadline_ms)
 {
+	uint64_t now = clock_now_ms(), left = deadline_ms > now ? deadline_ms - now : 0;
+	struct timespec at;
+
+	clock_gettime(CLOCK_REALTIME, &at);
+	at.tv_sec += (time_t)(left / 1000);
+	at.tv_nsec += (long)(left % 1000) * 1000000L;
+	if (at.tv_nsec >= 1000000000L) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(thread, NULL, &at) == 0)
+		return true;
+	pthread_detach(thread);
+	return false;
+}
+
+/*
+ * Its sessions were answered (router_stop_waiting); smfi_main() returns
+ * soon, unless libmilter's teardown is stuck: then the process ends
+ * without it, so that a stop is never held up by libmilter.
+ */
+static void mxpathd_join_milter(struct mxpathd *d, uint64_t deadline_ms)
+{
+	bool joined = true;
+
 	if (d->milter_stopping) {
-		pthread_join(d->milter_stopper, NULL);
+		joined = thread_join_by(d->milter_stopper, deadline_ms);
 		d->milter_stopping = false;
 	}
 	if (d->milter_running) {
-		pthread_join(d->milter_thread, NULL);
+		joined = thread_join_by(d->milter_thread, deadline_ms) && joined;
 		d->milter_running = false;
 	}
+	if (!joined)
+		log_warnx("milter door: libmilter did not return within %d ms of the stop "
+			  "(its worker pool's teardown is stuck); every session was answered, "
+			  "stopping without it", MILTER_STOP_MS);
 }
 
 /* The sockets this process created, and the pid file. */
