@@ -66,7 +66,7 @@ host_mail_prepare() {
 		"default_process_limit = 5" "default_destination_concurrency_limit = 5" \
 		"smtp_destination_concurrency_limit = 5" "initial_destination_concurrency = 5" \
 		"queue_run_delay = 1s" "minimal_backoff_time = 1s" "maximal_backoff_time = 2s" \
-		"smtp_connect_timeout = 1s" \
+		"smtp_connect_timeout = 10s" \
 		"milter_default_action = tempfail" "smtpd_reject_unlisted_recipient = no" &&
 		_host_doors_conf "$pf/etc" on
 }
