@@ -47,6 +47,7 @@ set -u
 bench_args 50 "$@"
 
 bench_mta_stop() { sm_stop; }
+bench_mta_queue() { echo "$(find "$SM_DIR/mqueue" -name 'qf*' -type f | wc -l) message(s) in sendmail's queue"; }
 
 bench_init mta-bench-sm
 ROUTE="esmtp:[san-francisco.target.edu]:[chicago.target.edu]:[toronto.target.edu]"

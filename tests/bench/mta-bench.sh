@@ -52,6 +52,7 @@ set -u
 bench_args 100 "$@"
 
 bench_mta_stop() { pf_stop; }
+bench_mta_queue() { postqueue -c "$PF_DIR/etc" -p 2>&1 | tail -n 30; }
 
 # bench_mta_view OFFSET: Postfix's own view of a run: the mean of each part
 # of "delays=a/b/c/d" over the deliveries logged after OFFSET, in ms
