@@ -805,16 +805,10 @@ static void *milter_stopper_main(void *arg MX_UNUSED)
 /* True if THREAD ended by DEADLINE_MS (clock_now_ms); detached if not. */
 static bool thread_join_by(pthread_t thread, uint64_t deadline_ms)
 {
-	uint64_t now = clock_now_ms(), left = deadline_ms > now ? deadline_ms - now : 0;
-	struct timespec at;
+	uint64_t now = clock_now_ms();
+	/* pthread_timedjoin_np() counts on CLOCK_REALTIME */
+	struct timespec at = clock_after_ms(CLOCK_REALTIME, deadline_ms > now ? deadline_ms - now : 0);
 
-	clock_gettime(CLOCK_REALTIME, &at);
-	at.tv_sec += (time_t)(left / 1000);
-	at.tv_nsec += (long)(left % 1000) * 1000000L;
-	if (at.tv_nsec >= 1000000000L) {
-		at.tv_sec++;
-		at.tv_nsec -= 1000000000L;
-	}
 	if (pthread_timedjoin_np(thread, NULL, &at) == 0)
 		return true;
 	pthread_detach(thread);

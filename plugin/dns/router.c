@@ -903,16 +903,9 @@ void router_decide_wait(struct router *router, const char *recipient, const char
 			unsigned timeout_ms, struct route *out)
 {
 	struct wait_call *call = wait_call_new(router, recipient, self_extra);
-	struct timespec deadline;
+	struct timespec deadline = clock_after_ms(CLOCK_MONOTONIC, timeout_ms);
 	bool done;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	evloop_post(router->loop, wait_on_loop, call);
 	pthread_mutex_lock(&call->lock);
 	while (!call->done &&

@@ -11,6 +11,7 @@
 #define MXPATH_EVLOOP_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct evloop;
 struct evtimer;
@@ -59,5 +60,7 @@ void evloop_stop(struct evloop *loop);	/* thread-safe */
 uint64_t evloop_now_ms(struct evloop *loop);
 /* Monotonic milliseconds, read now. */
 uint64_t clock_now_ms(void);
+/* CLOCK's time MS milliseconds from now: a deadline for the *timed* waits. */
+struct timespec clock_after_ms(clockid_t clock, uint64_t ms);
 
 #endif
