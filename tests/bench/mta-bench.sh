@@ -52,7 +52,15 @@ set -u
 bench_args 100 "$@"
 
 bench_mta_stop() { pf_stop; }
-bench_mta_queue() { postqueue -c "$PF_DIR/etc" -p 2>&1 | tail -n 30; }
+# The queue, then what the maillog says of each message still in it, and
+# of Postfix's own processes (warnings, throttling).
+bench_mta_queue() {
+	local q ids
+	q=$(postqueue -c "$PF_DIR/etc" -p 2>&1)
+	tail -n 30 <<< "$q"
+	ids=$(grep -Eo '^[0-9A-F]{6,}' <<< "$q" | paste -sd'|')
+	grep -E "${ids:-^$}|warning|fatal|panic|throttl" "$PF_DIR/maillog" | tail -n 40
+}
 
 # bench_mta_view OFFSET: Postfix's own view of a run: the mean of each part
 # of "delays=a/b/c/d" over the deliveries logged after OFFSET, in ms

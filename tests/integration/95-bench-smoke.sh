@@ -26,7 +26,7 @@ if [ $rc -eq 0 ]; then
 	pass "run-bench --smoke exits 0"
 else
 	fail "run-bench --smoke exits 0 (it exited $rc)"
-	tail -n 30 "$ERR" | sed 's/^/    # stderr: /'
+	tail -n 120 "$ERR" | sed 's/^/    # stderr: /'
 fi
 
 # row NAME: the table line of that row, cells trimmed, "|"-separated.
